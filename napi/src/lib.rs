@@ -1,0 +1,659 @@
+//! The napi binding: node-ipc-rs's core sockets, polled from the calling environment's libuv loop.
+//!
+//! JS sees integer handle ids and one dispatch function, called once per socket event:
+//! `dispatch(kind, id, a, b)`. A read hands over *all* complete frames it found as one string, so a
+//! burst of messages crosses the boundary once, not once per message. Writes are batched by the JS
+//! shim (one call per connection per tick) and go straight to the kernel from the JS thread.
+//!
+//! Handle ids are unique across servers and connections for the life of the environment.
+
+#![deny(clippy::all)]
+
+mod uv;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::os::raw::c_int;
+use std::path::PathBuf;
+use std::ptr;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+
+use node_ipc_rs::codec::FrameDecoder;
+use node_ipc_rs::net::{self, Connection, Endpoint, Listener, Readable};
+
+use uv::{Poll, UvPoll, UV_READABLE, UV_WRITABLE};
+
+/// Event kinds passed as the first argument of the dispatch function.
+const EV_FRAMES: u32 = 1; // (id, text, count): complete frames, delimiters included
+const EV_DATA: u32 = 2; // (id, Buffer): raw-mode bytes
+const EV_CONNECT: u32 = 3; // (id): an outgoing connection is established
+const EV_ACCEPT: u32 = 4; // (serverId, connId)
+const EV_ERROR: u32 = 5; // (id, code, message)
+const EV_CLOSE: u32 = 6; // (id, hadError): the connection is gone (not sent after destroy())
+
+/// Most bytes read from one socket per loop iteration before other sockets get their turn.
+const READ_BUDGET: usize = 256 * 1024;
+
+thread_local! {
+    /// One state per environment: the main thread and every worker load the addon separately.
+    static STATE: RefCell<Option<State>> = const { RefCell::new(None) };
+}
+
+struct State {
+    /// The environment that owns this thread's sockets.
+    env: sys::napi_env,
+    /// Its libuv loop.
+    lp: *mut uv::UvLoop,
+    /// The JS dispatch function.
+    dispatch: sys::napi_ref,
+    /// Receiver for dispatch calls (the global object).
+    recv: sys::napi_ref,
+    /// Async context so callbacks run ticks and microtasks like any Node I/O callback.
+    async_ctx: sys::napi_async_context,
+    /// Next handle id.
+    next_id: u32,
+    /// Live servers and connections.
+    entries: HashMap<u32, Entry>,
+}
+
+enum Entry {
+    Server(Server),
+    Conn(Conn),
+}
+
+#[derive(Clone)]
+struct ConnOpts {
+    /// Frame delimiter bytes.
+    delimiter: Vec<u8>,
+    /// Raw mode: no framing.
+    raw: bool,
+    /// Frame limit in bytes.
+    max_frame: Option<usize>,
+}
+
+impl ConnOpts {
+    fn decoder(&self) -> Option<FrameDecoder> {
+        (!self.raw).then(|| FrameDecoder::new(&self.delimiter, self.max_frame))
+    }
+}
+
+struct Server {
+    /// The listening socket.
+    listener: Listener,
+    /// Its poll handle.
+    poll: Poll,
+    /// Connections above this count are accepted and closed at once (as Node does).
+    max_connections: usize,
+    /// Options for accepted connections.
+    conn_opts: ConnOpts,
+    /// Accepted connections still open.
+    active: usize,
+}
+
+struct Conn {
+    /// Socket, buffers and decoder.
+    conn: Connection,
+    /// Its poll handle.
+    poll: Poll,
+    /// A connect is in progress: wait for writability.
+    connecting: bool,
+    /// `end()` was called: shut down the write side once the queue drains.
+    ending: bool,
+    /// The accepting server's id (0 for client connections).
+    server: u32,
+}
+
+/// An event collected while the state is borrowed, dispatched after the borrow ends.
+enum Ev {
+    Frames(u32, sys::napi_value, usize),
+    Data(u32, sys::napi_value),
+    Connect(u32),
+    Accept(u32, u32),
+    Error(u32, String, String),
+    Close(u32, bool),
+}
+
+fn io_code(e: &io::Error) -> String {
+    match e.raw_os_error() {
+        Some(errno) => uv::err_name(-errno),
+        None => match e.kind() {
+            io::ErrorKind::InvalidInput => "EINVAL".into(),
+            _ => "EIO".into(),
+        },
+    }
+}
+
+fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
+    STATE.with(|s| s.borrow_mut().as_mut().map(f))
+}
+
+fn check(status: sys::napi_status) {
+    debug_assert_eq!(status, sys::Status::napi_ok);
+}
+
+impl State {
+    fn alloc_id(&mut self) -> u32 {
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        self.next_id
+    }
+
+    fn desired_events(c: &Conn) -> c_int {
+        if c.connecting {
+            UV_WRITABLE
+        } else if c.conn.pending_writes() > 0 {
+            UV_READABLE | UV_WRITABLE
+        } else {
+            UV_READABLE
+        }
+    }
+
+    /// Closes a connection's poll handle and socket; returns whether it existed.
+    fn remove_conn(&mut self, id: u32) -> bool {
+        match self.entries.remove(&id) {
+            Some(Entry::Conn(c)) => {
+                c.poll.close();
+                if c.server != 0 {
+                    if let Some(Entry::Server(s)) = self.entries.get_mut(&c.server) {
+                        s.active = s.active.saturating_sub(1);
+                    }
+                }
+                drop(c.conn);
+                true
+            }
+            Some(other) => {
+                self.entries.insert(id, other);
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn fail_conn(&mut self, id: u32, e: &io::Error, evs: &mut Vec<Ev>) {
+        evs.push(Ev::Error(id, io_code(e), e.to_string()));
+        evs.push(Ev::Close(id, true));
+        self.remove_conn(id);
+    }
+
+    fn add_conn(&mut self, conn: Connection, connecting: bool, server: u32) -> io::Result<u32> {
+        let id = self.alloc_id();
+        let fd = conn.socket().as_raw_fd();
+        let poll = Poll::new(self.lp, fd, id).map_err(|rc| io::Error::from_raw_os_error(-rc))?;
+        let mut c = Conn { conn, poll, connecting, ending: false, server };
+        c.poll
+            .set(State::desired_events(&c), on_poll)
+            .map_err(|rc| io::Error::from_raw_os_error(-rc))?;
+        self.entries.insert(id, Entry::Conn(c));
+        Ok(id)
+    }
+
+    fn server_ready(&mut self, id: u32, evs: &mut Vec<Ev>) {
+        loop {
+            let Some(Entry::Server(s)) = self.entries.get_mut(&id) else { return };
+            match s.listener.accept() {
+                Ok(None) => return,
+                Ok(Some(sock)) => {
+                    if s.active >= s.max_connections {
+                        drop(sock); // accepted and closed at once, as Node does over maxConnections
+                        continue;
+                    }
+                    s.active += 1;
+                    let conn = Connection::new(sock, s.conn_opts.decoder());
+                    match self.add_conn(conn, false, id) {
+                        Ok(cid) => evs.push(Ev::Accept(id, cid)),
+                        Err(e) => {
+                            if let Some(Entry::Server(s)) = self.entries.get_mut(&id) {
+                                s.active -= 1;
+                            }
+                            evs.push(Ev::Error(id, io_code(&e), e.to_string()));
+                            return;
+                        }
+                    }
+                }
+                Err(e) => {
+                    evs.push(Ev::Error(id, io_code(&e), format!("accept {e}")));
+                    return;
+                }
+            }
+        }
+    }
+
+    fn conn_ready(&mut self, id: u32, status: c_int, events: c_int, evs: &mut Vec<Ev>) {
+        let env = self.env;
+        let Some(Entry::Conn(c)) = self.entries.get_mut(&id) else { return };
+        if status < 0 {
+            let e = io::Error::from_raw_os_error(-status);
+            return self.fail_conn(id, &e, evs);
+        }
+        if c.connecting {
+            if events & UV_WRITABLE == 0 {
+                return;
+            }
+            match net::finish_connect(c.conn.socket()) {
+                Ok(()) => {
+                    c.connecting = false;
+                    evs.push(Ev::Connect(id));
+                }
+                Err(e) => return self.fail_conn(id, &e, evs),
+            }
+        } else if events & UV_WRITABLE != 0 {
+            match c.conn.flush() {
+                Ok(true) if c.ending => {
+                    let _ = c.conn.socket().shutdown(std::net::Shutdown::Write);
+                }
+                Ok(_) => {}
+                Err(e) => return self.fail_conn(id, &e, evs),
+            }
+        }
+        if events & UV_READABLE != 0 && !c.connecting {
+            let r: Readable = match c.conn.read(READ_BUDGET) {
+                Ok(r) => r,
+                Err(e) => return self.fail_conn(id, &e, evs),
+            };
+            if r.len > 0 {
+                let bytes = c.conn.batch(&r);
+                let mut value = ptr::null_mut();
+                // SAFETY: env is this thread's environment; we are inside a handle scope.
+                unsafe {
+                    if c.conn.is_raw() {
+                        check(sys::napi_create_buffer_copy(
+                            env,
+                            bytes.len(),
+                            bytes.as_ptr().cast(),
+                            ptr::null_mut(),
+                            &mut value,
+                        ));
+                        evs.push(Ev::Data(id, value));
+                    } else {
+                        check(sys::napi_create_string_utf8(env, bytes.as_ptr().cast(), bytes.len() as isize, &mut value));
+                        evs.push(Ev::Frames(id, value, r.frames));
+                    }
+                }
+                c.conn.consume(&r);
+            }
+            if let Some(err) = r.error {
+                evs.push(Ev::Error(id, err.code().into(), err.to_string()));
+                evs.push(Ev::Close(id, true));
+                self.remove_conn(id);
+                return;
+            }
+            if r.eof {
+                let partial = c.conn.partial_len();
+                if partial > 0 && !c.conn.is_raw() {
+                    evs.push(Ev::Error(
+                        id,
+                        "ERR_IPC_INCOMPLETE_FRAME".into(),
+                        format!("the peer closed the connection {partial} bytes into a frame"),
+                    ));
+                }
+                evs.push(Ev::Close(id, partial > 0));
+                self.remove_conn(id);
+                return;
+            }
+        }
+        let want = State::desired_events(c);
+        if let Err(rc) = c.poll.set(want, on_poll) {
+            let e = io::Error::from_raw_os_error(-rc);
+            self.fail_conn(id, &e, evs);
+        }
+    }
+
+    fn close_all(&mut self) {
+        for (_, entry) in self.entries.drain() {
+            match entry {
+                Entry::Conn(c) => c.poll.close(),
+                Entry::Server(s) => s.poll.close(),
+            }
+        }
+    }
+}
+
+unsafe extern "C" fn on_poll(handle: *mut UvPoll, status: c_int, events: c_int) {
+    let id = uv::handle_id(handle);
+    let Some((env, dispatch, recv, ctx)) = with_state(|s| (s.env, s.dispatch, s.recv, s.async_ctx)) else {
+        return;
+    };
+    let mut scope = ptr::null_mut();
+    check(sys::napi_open_handle_scope(env, &mut scope));
+    let mut evs = Vec::new();
+    with_state(|s| match s.entries.get(&id) {
+        Some(Entry::Server(_)) => s.server_ready(id, &mut evs),
+        Some(Entry::Conn(_)) => s.conn_ready(id, status, events, &mut evs),
+        None => {}
+    });
+    for ev in evs {
+        if !dispatch_event(env, dispatch, recv, ctx, ev) {
+            break;
+        }
+    }
+    check(sys::napi_close_handle_scope(env, scope));
+}
+
+unsafe fn num(env: sys::napi_env, n: f64) -> sys::napi_value {
+    let mut v = ptr::null_mut();
+    check(sys::napi_create_double(env, n, &mut v));
+    v
+}
+
+unsafe fn string(env: sys::napi_env, s: &str) -> sys::napi_value {
+    let mut v = ptr::null_mut();
+    check(sys::napi_create_string_utf8(env, s.as_ptr().cast(), s.len() as isize, &mut v));
+    v
+}
+
+unsafe fn boolean(env: sys::napi_env, b: bool) -> sys::napi_value {
+    let mut v = ptr::null_mut();
+    check(sys::napi_get_boolean(env, b, &mut v));
+    v
+}
+
+/// Calls the JS dispatcher. Returns false if JS threw (the exception is reported as uncaught, as
+/// an exception thrown from a Node socket callback would be; the rest of this read is dropped).
+unsafe fn dispatch_event(
+    env: sys::napi_env,
+    dispatch: sys::napi_ref,
+    recv: sys::napi_ref,
+    ctx: sys::napi_async_context,
+    ev: Ev,
+) -> bool {
+    let args: [sys::napi_value; 4] = match ev {
+        Ev::Frames(id, text, n) => [num(env, EV_FRAMES as f64), num(env, id as f64), text, num(env, n as f64)],
+        Ev::Data(id, buf) => [num(env, EV_DATA as f64), num(env, id as f64), buf, ptr::null_mut()],
+        Ev::Connect(id) => [num(env, EV_CONNECT as f64), num(env, id as f64), ptr::null_mut(), ptr::null_mut()],
+        Ev::Accept(sid, cid) => [num(env, EV_ACCEPT as f64), num(env, sid as f64), num(env, cid as f64), ptr::null_mut()],
+        Ev::Error(id, code, msg) => [num(env, EV_ERROR as f64), num(env, id as f64), string(env, &code), string(env, &msg)],
+        Ev::Close(id, had_error) => [num(env, EV_CLOSE as f64), num(env, id as f64), boolean(env, had_error), ptr::null_mut()],
+    };
+    let argc = args.iter().take_while(|a| !a.is_null()).count();
+    let mut func = ptr::null_mut();
+    let mut this = ptr::null_mut();
+    check(sys::napi_get_reference_value(env, dispatch, &mut func));
+    check(sys::napi_get_reference_value(env, recv, &mut this));
+    let mut result = ptr::null_mut();
+    let status = sys::napi_make_callback(env, ctx, this, func, argc, args.as_ptr(), &mut result);
+    if status == sys::Status::napi_pending_exception {
+        let mut exc = ptr::null_mut();
+        sys::napi_get_and_clear_last_exception(env, &mut exc);
+        sys::napi_fatal_exception(env, exc);
+        return false;
+    }
+    status == sys::Status::napi_ok
+}
+
+/// Registers the JS dispatch function for this environment. Call once, at load.
+#[napi]
+pub fn init(env: Env, dispatch: Unknown) -> Result<()> {
+    let raw_env = env.raw();
+    let lp = env.get_uv_event_loop()?;
+    let mut dispatch_ref = ptr::null_mut();
+    let mut recv_ref = ptr::null_mut();
+    let mut ctx = ptr::null_mut();
+    // SAFETY: plain N-API calls on the calling environment.
+    unsafe {
+        check(sys::napi_create_reference(raw_env, dispatch.raw(), 1, &mut dispatch_ref));
+        let mut global = ptr::null_mut();
+        check(sys::napi_get_global(raw_env, &mut global));
+        check(sys::napi_create_reference(raw_env, global, 1, &mut recv_ref));
+        let name = string(raw_env, "node-ipc-rs");
+        check(sys::napi_async_init(raw_env, ptr::null_mut(), name, &mut ctx));
+    }
+    let previous = STATE.with(|s| {
+        s.borrow_mut().replace(State {
+            env: raw_env,
+            lp,
+            dispatch: dispatch_ref,
+            recv: recv_ref,
+            async_ctx: ctx,
+            next_id: 0,
+            entries: HashMap::new(),
+        })
+    });
+    if let Some(mut old) = previous {
+        old.close_all();
+    } else {
+        env.add_env_cleanup_hook((), |()| {
+            // The environment is going away (process exit or worker termination): stop polling,
+            // close every socket and remove our socket files.
+            let state = STATE.with(|s| s.borrow_mut().take());
+            if let Some(mut st) = state {
+                st.close_all();
+            }
+        })?;
+    }
+    Ok(())
+}
+
+/// Options for a socket's framing.
+#[napi(object)]
+pub struct SocketOptions {
+    /// Frame delimiter (non-empty).
+    pub delimiter: String,
+    /// Raw mode: no framing, bytes are delivered as read.
+    pub raw: bool,
+    /// Largest accepted frame in bytes (delimiter excluded); absent for no limit.
+    pub max_frame: Option<f64>,
+}
+
+/// Options for a listening server.
+#[napi(object)]
+pub struct ServerOptions {
+    /// Remove a stale socket file at the path first.
+    pub unlink: bool,
+    /// Make the socket file readable by all users.
+    pub readable_all: bool,
+    /// Make the socket file writable by all users.
+    pub writable_all: bool,
+    /// Connections above this are accepted and closed at once.
+    pub max_connections: f64,
+    /// Framing of accepted connections.
+    pub socket: SocketOptions,
+}
+
+/// A TCP address.
+#[napi(object)]
+pub struct AddressInfo {
+    pub address: String,
+    pub port: u32,
+    pub family: String,
+}
+
+fn conn_opts(o: &SocketOptions) -> std::result::Result<ConnOpts, String> {
+    if o.delimiter.is_empty() {
+        return Err("EINVAL".into());
+    }
+    Ok(ConnOpts {
+        delimiter: o.delimiter.clone().into_bytes(),
+        raw: o.raw,
+        max_frame: o.max_frame.filter(|m| m.is_finite() && *m >= 0.0).map(|m| m as usize),
+    })
+}
+
+fn endpoint(host_or_path: &str, port: i32) -> std::result::Result<Endpoint, String> {
+    if port < 0 {
+        return Ok(Endpoint::Local(PathBuf::from(host_or_path)));
+    }
+    let ip: IpAddr = host_or_path.parse().map_err(|_| "EINVAL".to_string())?;
+    Ok(Endpoint::Tcp(SocketAddr::new(ip, port as u16)))
+}
+
+fn no_state() -> String {
+    "ERR_IPC_NOT_INITIALISED".into()
+}
+
+/// Listens on a local path (`port` < 0) or an IP address and port. Returns the server id, or an
+/// error code (`EADDRINUSE`, `EACCES`, ...).
+#[napi]
+pub fn listen(host_or_path: String, port: i32, opts: ServerOptions) -> Either<u32, String> {
+    let result = (|| {
+        let ep = endpoint(&host_or_path, port)?;
+        let copts = conn_opts(&opts.socket)?;
+        let lopts = net::ListenOptions {
+            unlink: opts.unlink,
+            readable_all: opts.readable_all,
+            writable_all: opts.writable_all,
+            ..net::ListenOptions::default()
+        };
+        let listener = Listener::bind(&ep, &lopts).map_err(|e| io_code(&e))?;
+        with_state(|st| {
+            let id = st.alloc_id();
+            let mut poll = Poll::new(st.lp, listener.as_raw_fd(), id).map_err(uv::err_name)?;
+            if let Err(rc) = poll.set(UV_READABLE, on_poll) {
+                poll.close();
+                return Err(uv::err_name(rc));
+            }
+            let max = if opts.max_connections.is_finite() && opts.max_connections >= 0.0 {
+                opts.max_connections as usize
+            } else {
+                usize::MAX
+            };
+            st.entries.insert(
+                id,
+                Entry::Server(Server { listener, poll, max_connections: max, conn_opts: copts, active: 0 }),
+            );
+            Ok(id)
+        })
+        .unwrap_or_else(|| Err(no_state()))
+    })();
+    match result {
+        Ok(id) => Either::A(id),
+        Err(code) => Either::B(code),
+    }
+}
+
+/// The bound address of a TCP server.
+#[napi]
+pub fn server_address(id: u32) -> Option<AddressInfo> {
+    with_state(|st| match st.entries.get(&id) {
+        Some(Entry::Server(s)) => s.listener.local_addr().map(|a| AddressInfo {
+            address: a.ip().to_string(),
+            port: a.port() as u32,
+            family: if a.is_ipv4() { "IPv4".into() } else { "IPv6".into() },
+        }),
+        _ => None,
+    })
+    .flatten()
+}
+
+/// Stops listening (accepted connections stay open) and removes the socket file.
+#[napi]
+pub fn close_server(id: u32) {
+    with_state(|st| {
+        if let Some(entry) = st.entries.remove(&id) {
+            match entry {
+                Entry::Server(s) => s.poll.close(),
+                other => {
+                    st.entries.insert(id, other);
+                }
+            }
+        }
+    });
+}
+
+/// Starts connecting to a local path (`port` < 0) or an IP address and port. Returns the
+/// connection id (a `connect` or `error`+`close` event follows), or an error code when the attempt
+/// failed at once (`ENOENT`, `ECONNREFUSED` for local sockets).
+#[napi]
+pub fn connect(host_or_path: String, port: i32, opts: SocketOptions) -> Either<u32, String> {
+    let result = (|| {
+        let ep = endpoint(&host_or_path, port)?;
+        let copts = conn_opts(&opts)?;
+        let (sock, _connected) = net::connect(&ep).map_err(|e| io_code(&e))?;
+        // Even when already connected, report it from the loop (writability fires at once), so
+        // `connect` is always asynchronous, as in Node.
+        let conn = Connection::new(sock, copts.decoder());
+        with_state(|st| st.add_conn(conn, true, 0).map_err(|e| io_code(&e))).unwrap_or_else(|| Err(no_state()))
+    })();
+    match result {
+        Ok(id) => Either::A(id),
+        Err(code) => Either::B(code),
+    }
+}
+
+fn write_bytes(id: u32, data: &[u8]) -> Option<String> {
+    with_state(|st| {
+        let Some(Entry::Conn(c)) = st.entries.get_mut(&id) else {
+            return Some("EPIPE".to_string());
+        };
+        let result = if c.connecting {
+            c.conn.queue(data);
+            Ok(false)
+        } else {
+            c.conn.write(data)
+        };
+        match result {
+            Ok(_) => {
+                let want = State::desired_events(c);
+                match c.poll.set(want, on_poll) {
+                    Ok(()) => None,
+                    Err(rc) => {
+                        st.remove_conn(id);
+                        Some(uv::err_name(rc))
+                    }
+                }
+            }
+            Err(e) => {
+                st.remove_conn(id);
+                Some(io_code(&e))
+            }
+        }
+    })
+    .unwrap_or_else(|| Some(no_state()))
+}
+
+/// Writes a string (UTF-8). Returns an error code if the connection failed; it is then closed
+/// and no further events come for it.
+#[napi]
+pub fn write_str(id: u32, data: String) -> Option<String> {
+    write_bytes(id, data.as_bytes())
+}
+
+/// Writes bytes. Same contract as `writeStr`.
+#[napi]
+pub fn write_buf(id: u32, data: BufferSlice) -> Option<String> {
+    write_bytes(id, &data)
+}
+
+/// Closes a connection at once; unsent bytes are dropped and no `close` event follows.
+#[napi]
+pub fn destroy(id: u32) {
+    with_state(|st| st.remove_conn(id));
+}
+
+/// Half-closes a connection once its queued bytes are written.
+#[napi]
+pub fn end(id: u32) {
+    with_state(|st| {
+        if let Some(Entry::Conn(c)) = st.entries.get_mut(&id) {
+            c.ending = true;
+            if !c.connecting && c.conn.pending_writes() == 0 {
+                let _ = c.conn.socket().shutdown(std::net::Shutdown::Write);
+            }
+        }
+    });
+}
+
+/// Bytes queued on a connection that the kernel has not taken yet.
+#[napi]
+pub fn pending_bytes(id: u32) -> f64 {
+    with_state(|st| match st.entries.get(&id) {
+        Some(Entry::Conn(c)) => c.conn.pending_writes() as f64,
+        _ => 0.0,
+    })
+    .unwrap_or(0.0)
+}
+
+/// The remote address of a TCP connection.
+#[napi]
+pub fn peer(id: u32) -> Option<AddressInfo> {
+    with_state(|st| match st.entries.get(&id) {
+        Some(Entry::Conn(c)) => net::peer_info(c.conn.socket())
+            .map(|(address, port, family)| AddressInfo { address, port: port as u32, family: family.into() }),
+        _ => None,
+    })
+    .flatten()
+}

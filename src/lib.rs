@@ -1,0 +1,28 @@
+//! # node-ipc-rs
+//!
+//! node-ipc's wire protocol in Rust. Node processes using the npm package `node-ipc` (or its
+//! drop-in replacement `node-ipc-rs`, which loads this crate as a native addon) and Rust processes
+//! using this crate talk to each other over one format: UTF-8 JSON `{"type":T,"data":D}` followed by
+//! a delimiter (default `\f`), or raw bytes.
+//!
+//! ## Layout
+//! - [`codec`]: delimiter framing (sans-IO, multi-byte delimiters, frame-size limit).
+//! - [`message`]: the JSON envelope.
+//! - [`error`]: the `ERR_IPC_*` codes.
+//! - [`config`]: node-ipc's defaults and socket-path rules.
+//! - [`net`]: nonblocking Unix/TCP sockets and a per-connection read/write state machine that any
+//!   readiness loop can drive (libuv in the Node binding, tokio here).
+//!
+//! Nothing in this crate depends on Node or napi.
+
+#![deny(clippy::all)]
+
+pub mod codec;
+pub mod config;
+pub mod error;
+pub mod message;
+pub mod net;
+
+pub use codec::{FrameDecoder, FrameError, Step};
+pub use error::ErrorCode;
+pub use message::Message;

@@ -1,0 +1,385 @@
+//! Nonblocking sockets that any readiness loop can drive: the Node binding polls them from libuv's
+//! loop (so no thread hop sits between the kernel and JS), the async Rust API from tokio.
+//!
+//! Everything here is plain `socket2`/std: no runtime, no Node.
+
+use std::io::{self, Read};
+use std::mem::MaybeUninit;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::{Path, PathBuf};
+
+use socket2::{Domain, SockAddr, Socket, Type};
+
+use crate::codec::{FrameDecoder, FrameError};
+
+/// Where a server listens or a client connects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A Unix domain socket path.
+    Local(PathBuf),
+    /// A TCP address (already resolved).
+    Tcp(SocketAddr),
+}
+
+impl Endpoint {
+    fn sockaddr(&self) -> io::Result<SockAddr> {
+        match self {
+            Endpoint::Local(p) => SockAddr::unix(p),
+            Endpoint::Tcp(a) => Ok(SockAddr::from(*a)),
+        }
+    }
+
+    fn domain(&self) -> Domain {
+        match self {
+            Endpoint::Local(_) => Domain::UNIX,
+            Endpoint::Tcp(a) => Domain::for_address(*a),
+        }
+    }
+}
+
+/// How to listen.
+#[derive(Debug, Clone)]
+pub struct ListenOptions {
+    /// Remove a stale socket file at a local path first (never a file of another kind).
+    pub unlink: bool,
+    /// Let every user read the socket file (`chmod` adds r for group and other).
+    pub readable_all: bool,
+    /// Let every user write (connect to) the socket file.
+    pub writable_all: bool,
+    /// `listen()` backlog.
+    pub backlog: i32,
+}
+
+impl Default for ListenOptions {
+    fn default() -> Self {
+        ListenOptions { unlink: true, readable_all: false, writable_all: false, backlog: 511 }
+    }
+}
+
+/// A bound, listening, nonblocking socket.
+#[derive(Debug)]
+pub struct Listener {
+    /// The listening socket.
+    sock: Socket,
+    /// For local sockets: the path and inode we created, removed again on drop if still ours.
+    owned_path: Option<(PathBuf, u64)>,
+}
+
+fn is_socket(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    meta.file_type().is_socket()
+}
+
+impl Listener {
+    /// Binds and listens on `ep`.
+    pub fn bind(ep: &Endpoint, opts: &ListenOptions) -> io::Result<Listener> {
+        let sock = Socket::new(ep.domain(), Type::STREAM, None)?;
+        sock.set_nonblocking(true)?;
+        sock.set_cloexec(true)?;
+        let mut owned_path = None;
+        match ep {
+            Endpoint::Local(path) => {
+                if opts.unlink {
+                    // node-ipc 9/12 unlinked whatever was there; only a stale socket goes here.
+                    if let Ok(meta) = std::fs::symlink_metadata(path) {
+                        if is_socket(&meta) {
+                            let _ = std::fs::remove_file(path);
+                        }
+                    }
+                }
+                sock.bind(&ep.sockaddr()?)?;
+                if opts.readable_all || opts.writable_all {
+                    use std::os::unix::fs::PermissionsExt;
+                    let mut mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
+                    if opts.readable_all {
+                        mode |= 0o444;
+                    }
+                    if opts.writable_all {
+                        mode |= 0o222;
+                    }
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+                }
+                use std::os::unix::fs::MetadataExt;
+                let ino = std::fs::symlink_metadata(path).map(|m| m.ino()).unwrap_or(0);
+                owned_path = Some((path.clone(), ino));
+            }
+            Endpoint::Tcp(_) => {
+                sock.set_reuse_address(true)?;
+                sock.bind(&ep.sockaddr()?)?;
+            }
+        }
+        let listener = Listener { sock, owned_path };
+        listener.sock.listen(opts.backlog)?;
+        Ok(listener)
+    }
+
+    /// Accepts one pending connection, `Ok(None)` when there is none.
+    pub fn accept(&self) -> io::Result<Option<Socket>> {
+        loop {
+            match self.sock.accept() {
+                Ok((s, _)) => {
+                    s.set_nonblocking(true)?;
+                    if s.local_addr().map(|a| a.is_ipv4() || a.is_ipv6()).unwrap_or(false) {
+                        let _ = s.set_tcp_nodelay(true);
+                    }
+                    return Ok(Some(s));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                // The peer gave up while queued: not the listener's fault, try the next one.
+                Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The bound TCP address (`None` for local sockets).
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.sock.local_addr().ok().and_then(|a| a.as_socket())
+    }
+
+    /// The local socket path, if any.
+    pub fn path(&self) -> Option<&Path> {
+        self.owned_path.as_ref().map(|(p, _)| p.as_path())
+    }
+}
+
+impl AsRawFd for Listener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        // Like libuv, remove our socket file on close, unless someone else's replaced it.
+        if let Some((path, ino)) = &self.owned_path {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(meta) = std::fs::symlink_metadata(path) {
+                if is_socket(&meta) && meta.ino() == *ino {
+                    let _ = std::fs::remove_file(path);
+                }
+            }
+        }
+    }
+}
+
+/// Starts a nonblocking connect. Returns the socket and whether it is already connected; if not,
+/// wait until it is writable and call [`finish_connect`].
+pub fn connect(ep: &Endpoint) -> io::Result<(Socket, bool)> {
+    let sock = Socket::new(ep.domain(), Type::STREAM, None)?;
+    sock.set_nonblocking(true)?;
+    sock.set_cloexec(true)?;
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    sock.set_nosigpipe(true)?;
+    if let Endpoint::Tcp(_) = ep {
+        sock.set_tcp_nodelay(true)?;
+    }
+    match sock.connect(&ep.sockaddr()?) {
+        Ok(()) => Ok((sock, true)),
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => Ok((sock, false)),
+        Err(e) => Err(e),
+    }
+}
+
+/// Completes a connect started by [`connect`] once the socket is writable.
+pub fn finish_connect(sock: &Socket) -> io::Result<()> {
+    match sock.take_error()? {
+        Some(e) => Err(e),
+        None => sock.peer_addr().map(|_| ()),
+    }
+}
+
+/// What one [`Connection::read`] found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Readable {
+    /// Bytes available through [`Connection::batch`]: complete frames with their delimiters
+    /// (framed mode) or everything read (raw mode).
+    pub len: usize,
+    /// Complete frames in the batch (0 in raw mode).
+    pub frames: usize,
+    /// The peer closed its side.
+    pub eof: bool,
+    /// A frame broke the size limit: deliver the batch, then drop the connection.
+    pub error: Option<FrameError>,
+}
+
+const MIN_SPARE: usize = 16 * 1024;
+const INITIAL_READ: usize = 64 * 1024;
+
+/// One stream socket with its read buffer, frame decoder and unsent bytes.
+#[derive(Debug)]
+pub struct Connection {
+    /// The nonblocking socket.
+    sock: Socket,
+    /// Bytes read and not yet handed on; starts at a frame boundary.
+    rbuf: Vec<u8>,
+    /// `None` in raw mode: no framing, chunks go out as read.
+    decoder: Option<FrameDecoder>,
+    /// Bytes the kernel would not take yet.
+    wbuf: Vec<u8>,
+    /// How much of `wbuf` has been written.
+    wpos: usize,
+}
+
+impl Connection {
+    /// Wraps a connected nonblocking socket. `decoder` is `None` for raw mode.
+    pub fn new(sock: Socket, decoder: Option<FrameDecoder>) -> Connection {
+        Connection { sock, rbuf: Vec::new(), decoder, wbuf: Vec::new(), wpos: 0 }
+    }
+
+    /// The socket.
+    pub fn socket(&self) -> &Socket {
+        &self.sock
+    }
+
+    /// Reads what the socket has (up to about `budget` bytes) and frames it. Call
+    /// [`batch`](Self::batch) for the bytes, then [`consume`](Self::consume).
+    pub fn read(&mut self, budget: usize) -> io::Result<Readable> {
+        let mut total = 0;
+        let mut eof = false;
+        loop {
+            if self.rbuf.capacity() - self.rbuf.len() < MIN_SPARE {
+                let want = if self.rbuf.capacity() == 0 { INITIAL_READ } else { self.rbuf.len().max(MIN_SPARE) };
+                self.rbuf.reserve(want);
+            }
+            let spare = self.rbuf.spare_capacity_mut();
+            let room = spare.len();
+            // SAFETY: recv only writes initialised bytes into the buffer and reports how many.
+            let spare: &mut [MaybeUninit<u8>] = spare;
+            match self.sock.recv(spare) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    // SAFETY: the kernel initialised n bytes.
+                    unsafe { self.rbuf.set_len(self.rbuf.len() + n) };
+                    total += n;
+                    if n < room || total >= budget {
+                        break;
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        let mut out = Readable { eof, ..Readable::default() };
+        match &mut self.decoder {
+            None => out.len = self.rbuf.len(),
+            Some(dec) => {
+                if total > 0 {
+                    let b = dec.decode_batch(&self.rbuf);
+                    out.len = b.end;
+                    out.frames = b.frames;
+                    out.error = b.error;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The bytes announced by the last [`read`](Self::read).
+    pub fn batch(&self, r: &Readable) -> &[u8] {
+        &self.rbuf[..r.len]
+    }
+
+    /// Drops the batch from the read buffer, keeping any unfinished frame.
+    pub fn consume(&mut self, r: &Readable) {
+        if r.len == self.rbuf.len() {
+            // Idle connections should not pin a large buffer.
+            if self.rbuf.capacity() > INITIAL_READ || r.eof {
+                self.rbuf = Vec::new();
+            } else {
+                self.rbuf.clear();
+            }
+        } else if r.len > 0 {
+            self.rbuf.drain(..r.len);
+        }
+    }
+
+    /// Bytes of an unfinished frame still buffered (non-zero at EOF means the peer stopped mid-frame).
+    pub fn partial_len(&self) -> usize {
+        self.rbuf.len()
+    }
+
+    /// Writes `data`, queueing what the kernel does not take. Returns `true` when nothing is left
+    /// queued; otherwise wait for writability and call [`flush`](Self::flush).
+    pub fn write(&mut self, data: &[u8]) -> io::Result<bool> {
+        if self.wpos < self.wbuf.len() {
+            self.wbuf.extend_from_slice(data);
+            return Ok(false);
+        }
+        let n = send_some(&self.sock, data)?;
+        if n < data.len() {
+            self.wbuf.clear();
+            self.wpos = 0;
+            self.wbuf.extend_from_slice(&data[n..]);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    /// Queues bytes without trying to send them (for a connection still being established).
+    pub fn queue(&mut self, data: &[u8]) {
+        if self.wpos == self.wbuf.len() {
+            self.wbuf.clear();
+            self.wpos = 0;
+        }
+        self.wbuf.extend_from_slice(data);
+    }
+
+    /// True in raw mode (no framing).
+    pub fn is_raw(&self) -> bool {
+        self.decoder.is_none()
+    }
+
+    /// Writes queued bytes. `true` once the queue is empty.
+    pub fn flush(&mut self) -> io::Result<bool> {
+        while self.wpos < self.wbuf.len() {
+            let n = send_some(&self.sock, &self.wbuf[self.wpos..])?;
+            if n == 0 {
+                return Ok(false);
+            }
+            self.wpos += n;
+        }
+        self.wbuf = Vec::new();
+        self.wpos = 0;
+        Ok(true)
+    }
+
+    /// Bytes waiting to be written.
+    pub fn pending_writes(&self) -> usize {
+        self.wbuf.len() - self.wpos
+    }
+}
+
+/// `send` as much as the kernel takes now; 0 on `WouldBlock`. Never raises SIGPIPE.
+fn send_some(sock: &Socket, data: &[u8]) -> io::Result<usize> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let flags = libc::MSG_NOSIGNAL;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let flags = 0;
+    loop {
+        match sock.send_with_flags(data, flags) {
+            Ok(n) => return Ok(n),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(0),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Reads from a socket into a plain slice (used by tests and simple callers).
+pub fn read_some(sock: &Socket, buf: &mut [u8]) -> io::Result<usize> {
+    (&*sock).read(buf)
+}
+
+/// Describes the remote end for JS (`remoteAddress`, `remotePort`, `remoteFamily`).
+pub fn peer_info(sock: &Socket) -> Option<(String, u16, &'static str)> {
+    let addr = sock.peer_addr().ok()?.as_socket()?;
+    let family = if addr.is_ipv4() { "IPv4" } else { "IPv6" };
+    Some((addr.ip().to_string(), addr.port(), family))
+}
