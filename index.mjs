@@ -1,0 +1,7 @@
+// ESM entry: the same singleton as require('node-ipc-rs').
+import ipc from './index.js';
+
+export default ipc;
+export const IPC = ipc.IPC;
+export const IPCModule = ipc.IPCModule;
+export const IPCProtocolError = ipc.IPCProtocolError;

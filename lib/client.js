@@ -1,0 +1,147 @@
+'use strict';
+
+// A connection to one server: ipc.of[id]. Lifecycle, retries and sync mode follow node-ipc 9/12
+// (see NODE_IPC_CONTRACT §6): connect -> `connect`; every close -> `disconnect`, then a retry after
+// config.retry ms until retriesRemaining runs out (reset on each successful connect), then `destroy`.
+
+const { PubSub } = require('./pubsub.js');
+const { IpcSocket } = require('./socket.js');
+const { formatFrame, dispatchFrames, checkDelimiter } = require('./frames.js');
+const { frameLimit } = require('./config.js');
+const { IPCProtocolError } = require('./errors.js');
+
+// node-ipc's sync queue: one message in flight; each received batch releases the next.
+class SyncQueue {
+  constructor(client) {
+    Object.defineProperty(this, '_client', { value: client });
+    this.contents = [];
+    this.busy = false;
+  }
+
+  add(message) {
+    this.contents.push(message);
+    if (!this.busy) this.next();
+  }
+
+  next() {
+    if (this.contents.length === 0) {
+      this.busy = false;
+      return;
+    }
+    this.busy = true;
+    const message = this.contents.shift();
+    const socket = this._client.socket;
+    if (socket) socket.write(message);
+  }
+
+  clear() {
+    this.contents = [];
+    this.busy = false;
+  }
+}
+
+class Client extends PubSub {
+  constructor(config, log) {
+    super();
+    this.config = config;
+    this.log = log;
+    this.queue = new SyncQueue(this);
+    this.socket = false;
+    this.retriesRemaining = config.maxRetries || 0;
+    this.explicitlyDisconnected = false;
+    this.retryTimer = null;
+    // Captured per client (node-ipc 9/12 shared one delimiter module-wide).
+    Object.defineProperty(this, '_delimiter', { value: checkDelimiter(config.delimiter) });
+  }
+
+  connect() {
+    const client = this;
+    client.log('requested connection to ', client.id, client.path);
+    if (!client.path) {
+      client.log('\n\n######\nerror: ', client.id, ' client has not specified socket path it wishes to connect to.');
+      return;
+    }
+    const framing = {
+      delimiter: client._delimiter,
+      raw: !!client.config.rawBuffer,
+      maxFrame: frameLimit(client.config),
+    };
+    const socket = new IpcSocket(framing, client);
+    client.socket = socket;
+    socket.setEncoding(client.config.encoding);
+    socket.on('error', function onSocketError(err) {
+      client.log('\n\n######\nerror: ', err);
+      client.publish('error', err);
+    });
+    socket.on('connect', function onSocketConnect() {
+      client.publish('connect');
+      client.retriesRemaining = client.config.maxRetries;
+      client.log('retrying reset');
+    });
+    socket.on('close', function onSocketClose() {
+      onClientSocketClose(client, socket);
+    });
+    if (client.port && client.config.tls) {
+      socket._failSoon(new IPCProtocolError('ERR_IPC_TLS_UNSUPPORTED', 'TLS is not available in this version of node-ipc-rs'));
+      return;
+    }
+    if (!client.port) {
+      client.log('Connecting client on Unix Socket :', client.path);
+      socket._connect(client.path, undefined);
+    } else {
+      client.log('Connecting client via TCP to', client.path, client.port);
+      socket._connect(client.path, client.port, client.config.interface);
+    }
+  }
+
+  emit(type, data) {
+    let message;
+    if (this.config.rawBuffer) message = Buffer.from(type, this.config.encoding);
+    else message = formatFrame(type, data, this._delimiter);
+    if (!this.config.sync) {
+      if (this.socket) this.socket.write(message);
+      return;
+    }
+    this.queue.add(message);
+  }
+
+  _socketFrames(socket, text, count) {
+    dispatchFrames(text, this._delimiter, this, socket);
+    if (this.config.sync && count > 0) this.queue.next();
+  }
+
+  _socketData(socket, buf) {
+    this.publish('data', buf);
+    if (this.config.sync) this.queue.next();
+  }
+
+  _message(type, data) {
+    this._publish1(type, data);
+  }
+
+  _badFrame(error) {
+    this.publish('error', error);
+  }
+}
+
+function onClientSocketClose(client, socket) {
+  client.log('connection closed', client.id, client.path, client.retriesRemaining, 'tries remaining of', client.config.maxRetries);
+  if (client.config.stopRetrying || client.retriesRemaining < 1 || client.explicitlyDisconnected) {
+    client.publish('disconnect');
+    client.log(client.config.id, 'exceeded connection rety amount of', ' or stopRetrying flag set.');
+    socket.destroy();
+    client.publish('destroy');
+    return;
+  }
+  client.retryTimer = setTimeout(function retryTimeout() {
+    client.retryTimer = null;
+    if (client.explicitlyDisconnected) return;
+    client.retriesRemaining--;
+    client.connect();
+  }, client.config.retry);
+  client.publish('disconnect');
+}
+
+Client.prototype.Client = Client;
+
+module.exports = { Client };

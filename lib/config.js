@@ -1,0 +1,65 @@
+'use strict';
+
+const os = require('node:os');
+
+// ipc.config: node-ipc 9/12's keys, defaults and order, then node-ipc 14's additions (read only by
+// the opt-in `parser` profiles and the frame limit).
+class Defaults {
+  constructor() {
+    this.appspace = 'app.';
+    this.socketRoot = '/tmp/';
+    this.id = os.hostname();
+
+    this.encoding = 'utf8';
+    this.rawBuffer = false;
+    this.sync = false;
+    this.unlink = true;
+
+    this.delimiter = '\f';
+
+    this.silent = false;
+    this.logDepth = 5;
+    this.logInColor = true;
+    this.logger = console.log.bind(console);
+
+    this.maxConnections = 100;
+    this.retry = 500;
+    this.maxRetries = Infinity;
+    this.stopRetrying = false;
+
+    // node-ipc 9/12 compute this with a check that is never true, so it is always '' and
+    // networkHost always 127.0.0.1. Kept: programs rely on the IPv4 default.
+    this.IPType = '';
+    this.tls = false;
+    this.networkHost = '127.0.0.1';
+    this.networkPort = 8000;
+
+    this.readableAll = false;
+    this.writableAll = false;
+
+    this.interface = {
+      localAddress: false,
+      localPort: false,
+      family: false,
+      hints: false,
+      lookup: false,
+    };
+
+    // node-ipc 14 additions.
+    this.parser = 'fast';
+    this.maxMessageSize = 1048576;
+  }
+}
+
+// The default profile had no limit in node-ipc; one is still needed so that a peer that never
+// sends a delimiter cannot exhaust memory. A larger maxMessageSize raises it.
+const DEFAULT_FRAME_CAP = 64 * 1024 * 1024;
+
+function frameLimit(config) {
+  const size = Number(config.maxMessageSize);
+  const profile = config.parser;
+  if ((profile === 'guarded' || profile === 'assured') && Number.isFinite(size) && size > 0) return size;
+  return Number.isFinite(size) && size > DEFAULT_FRAME_CAP ? size : DEFAULT_FRAME_CAP;
+}
+
+module.exports = { Defaults, frameLimit, DEFAULT_FRAME_CAP };

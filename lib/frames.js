@@ -1,0 +1,61 @@
+'use strict';
+
+// Encoding and decoding node-ipc's JSON envelope on the JS side. Framing itself happens in Rust:
+// the addon hands over one string holding every complete frame of a read, delimiters included.
+
+// Names that would reach Object.prototype if used as handler keys: never dispatched.
+const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+// js-message's rules for `data`, byte for byte: falsy values other than 0 and false become {},
+// and so does an EventEmitter that had setMaxListeners called (a truthy _maxListeners).
+function formatFrame(type, data, delimiter) {
+  if (!data && data !== false && data !== 0) data = {};
+  if (data._maxListeners) data = {};
+  return JSON.stringify({ type, data }) + delimiter;
+}
+
+function invalidJson(err, frame) {
+  return { message: 'Invalid JSON response format', err, response: frame, code: 'ERR_IPC_INVALID_JSON' };
+}
+
+function invalidEvent(msg, frame) {
+  if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) {
+    return { message: 'Invalid message: not a JSON object', response: frame, code: 'ERR_IPC_INVALID_MESSAGE' };
+  }
+  const what = typeof msg.type === 'string' ? `event name ${JSON.stringify(msg.type)} is not allowed` : 'message has no string type';
+  return { message: `Invalid message: ${what}`, response: frame, code: 'ERR_IPC_INVALID_EVENT' };
+}
+
+/**
+ * Decodes the frames in `text` (each followed by `delimiter`) and calls
+ * `target._message(type, data, extra)` for each good one and `target._badFrame(errorObject, extra)`
+ * for each bad one, in order. Bad frames never throw and never stop the batch.
+ */
+function dispatchFrames(text, delimiter, target, extra) {
+  const frames = text.split(delimiter);
+  const n = frames.length - 1; // the text ends with a delimiter: the last piece is empty
+  for (let i = 0; i < n; i++) {
+    const frame = frames[i];
+    let msg;
+    try {
+      msg = JSON.parse(frame);
+    } catch (err) {
+      target._badFrame(invalidJson(err, frame), extra);
+      continue;
+    }
+    if (msg === null || typeof msg !== 'object' || typeof msg.type !== 'string' || PROTOTYPE_NAMES.has(msg.type)) {
+      target._badFrame(invalidEvent(msg, frame), extra);
+      continue;
+    }
+    target._message(msg.type, msg.data, extra);
+  }
+}
+
+function checkDelimiter(delimiter) {
+  if (typeof delimiter !== 'string' || delimiter.length === 0) {
+    throw new TypeError('config.delimiter must be a non-empty string');
+  }
+  return delimiter;
+}
+
+module.exports = { formatFrame, dispatchFrames, checkDelimiter, PROTOTYPE_NAMES };

@@ -1,0 +1,47 @@
+'use strict';
+
+// The addon and the one function through which it reports socket events. Every handle id maps to
+// the IpcSocket or server facade that owns it.
+
+const binding = require('../binding.js');
+
+const EV_FRAMES = 1;
+const EV_DATA = 2;
+const EV_CONNECT = 3;
+const EV_ACCEPT = 4;
+const EV_ERROR = 5;
+const EV_CLOSE = 6;
+
+const handles = new Map();
+
+function dispatch(kind, id, a, b) {
+  const owner = handles.get(id);
+  if (owner === undefined) return; // closed from JS already
+  switch (kind) {
+    case EV_FRAMES:
+      owner._nativeFrames(a, b);
+      break;
+    case EV_DATA:
+      owner._nativeData(a);
+      break;
+    case EV_CONNECT:
+      owner._nativeConnect();
+      break;
+    case EV_ACCEPT:
+      owner._nativeAccept(a);
+      break;
+    case EV_ERROR:
+      owner._nativeError(a, b);
+      break;
+    case EV_CLOSE:
+      handles.delete(id);
+      owner._nativeClose(a);
+      break;
+    default:
+      break;
+  }
+}
+
+binding.init(dispatch);
+
+module.exports = { binding, handles };
