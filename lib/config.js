@@ -2,8 +2,8 @@
 
 const os = require('node:os');
 
-// ipc.config: node-ipc 9/12's keys, defaults and order, then node-ipc 14's additions (read only by
-// the opt-in `parser` profiles and the frame limit).
+// ipc.config: node-ipc 9/12's keys, defaults and order. node-ipc 14's keys are opt-in: set
+// `maxMessageSize` to choose the frame limit.
 class Defaults {
   constructor() {
     this.appspace = 'app.';
@@ -44,22 +44,19 @@ class Defaults {
       hints: false,
       lookup: false,
     };
-
-    // node-ipc 14 additions.
-    this.parser = 'fast';
-    this.maxMessageSize = 1048576;
   }
 }
 
-// The default profile had no limit in node-ipc; one is still needed so that a peer that never
-// sends a delimiter cannot exhaust memory. A larger maxMessageSize raises it.
+// node-ipc 9/12 had no frame limit; one is still needed so that a peer that never sends a
+// delimiter cannot exhaust memory. `config.maxMessageSize` (node-ipc 14's name) replaces it:
+// frames (delimiter excluded) and unfinished remainders longer than that close the connection
+// with ERR_IPC_FRAME_TOO_LARGE.
 const DEFAULT_FRAME_CAP = 64 * 1024 * 1024;
 
 function frameLimit(config) {
   const size = Number(config.maxMessageSize);
-  const profile = config.parser;
-  if ((profile === 'guarded' || profile === 'assured') && Number.isFinite(size) && size > 0) return size;
-  return Number.isFinite(size) && size > DEFAULT_FRAME_CAP ? size : DEFAULT_FRAME_CAP;
+  if (config.maxMessageSize === Infinity) return undefined;
+  return Number.isFinite(size) && size > 0 ? Math.floor(size) : DEFAULT_FRAME_CAP;
 }
 
 module.exports = { Defaults, frameLimit, DEFAULT_FRAME_CAP };

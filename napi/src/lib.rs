@@ -227,7 +227,11 @@ impl State {
         let env = self.env;
         let Some(Entry::Conn(c)) = self.entries.get_mut(&id) else { return };
         if status < 0 {
-            let e = io::Error::from_raw_os_error(-status);
+            // libuv reports POLLERR as UV_EBADF; the socket knows the real error.
+            let e = match c.conn.socket().take_error() {
+                Ok(Some(e)) => e,
+                _ => io::Error::from_raw_os_error(-status),
+            };
             return self.fail_conn(id, &e, evs);
         }
         if c.connecting {

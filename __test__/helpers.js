@@ -1,0 +1,163 @@
+'use strict';
+
+const os = require('node:os');
+const path = require('node:path');
+const net = require('node:net');
+const fs = require('node:fs');
+
+const ROOT = path.join(__dirname, '..');
+const ipcModule = require(ROOT);
+
+let counter = 0;
+
+/** A unique socket path under the temp dir (removed by cleanup()). */
+function tmpSock(tag = 's') {
+  return path.join(os.tmpdir(), `nirs-${process.pid}-${tag}-${++counter}.sock`);
+}
+
+/** A TCP port that was free a moment ago. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** An independent, silent instance with fast retries. */
+function newIpc(id = `t${++counter}`) {
+  const ipc = new ipcModule.IPC();
+  ipc.config.silent = true;
+  ipc.config.id = id;
+  ipc.config.retry = 50;
+  return ipc;
+}
+
+/** Rejects with `what` if `promise` has not settled within `ms`. */
+function within(ms, what, promise) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves with the arguments of the next `event` on a node-ipc emitter (client or server). */
+function nextEvent(emitter, event, ms = 3000) {
+  return within(
+    ms,
+    `event ${event}`,
+    new Promise((resolve) => {
+      emitter.once(event, (...args) => resolve(args));
+    }),
+  );
+}
+
+/** Starts `ipc.serve(path)` and resolves once it listens. */
+async function startLocalServer(ipc, sockPath) {
+  ipc.serve(sockPath);
+  const started = nextEvent(ipc.server, 'start');
+  ipc.server.start();
+  await started;
+  return ipc.server;
+}
+
+async function startTcpServer(ipc, port) {
+  ipc.serveNet('127.0.0.1', port);
+  const started = nextEvent(ipc.server, 'start');
+  ipc.server.start();
+  await started;
+  return ipc.server;
+}
+
+/** Connects `ipc` to `id` at `sockPath` and resolves with the client once `connect` fired. */
+async function connectLocal(ipc, id, sockPath) {
+  let client;
+  ipc.connectTo(id, sockPath, () => {
+    client = ipc.of[id];
+  });
+  await nextEvent(client, 'connect');
+  return client;
+}
+
+async function connectTcp(ipc, id, port) {
+  let client;
+  ipc.connectToNet(id, '127.0.0.1', port, () => {
+    client = ipc.of[id];
+  });
+  await nextEvent(client, 'connect');
+  return client;
+}
+
+/** Stops servers, disconnects clients and removes socket files; never throws. */
+function cleanup(...instances) {
+  for (const ipc of instances) {
+    try {
+      for (const id of Object.keys(ipc.of)) {
+        ipc.of[id].config.stopRetrying = true;
+        ipc.disconnect(id);
+      }
+      if (ipc.server && ipc.server.server) {
+        for (const s of ipc.server.sockets.slice()) s.destroy();
+        if (ipc.server.server.listening) ipc.server.stop();
+      }
+    } catch {
+      // best effort
+    }
+  }
+}
+
+function rmSock(p) {
+  try {
+    fs.unlinkSync(p);
+  } catch {
+    // not there
+  }
+}
+
+const delay = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A plain node:net connection to a local path or TCP port, collecting what it receives. */
+function rawPeer(target) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(target, () => resolve(sock));
+    sock.received = Buffer.alloc(0);
+    sock.on('data', (d) => {
+      sock.received = Buffer.concat([sock.received, d]);
+    });
+    sock.on('error', reject);
+  });
+}
+
+/** Waits until `fn()` is truthy (polling), or fails after `ms`. */
+async function until(fn, what, ms = 3000) {
+  const end = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await delay(5);
+  }
+}
+
+module.exports = {
+  ROOT,
+  ipcModule,
+  tmpSock,
+  freePort,
+  newIpc,
+  within,
+  nextEvent,
+  startLocalServer,
+  startTcpServer,
+  connectLocal,
+  connectTcp,
+  cleanup,
+  rmSock,
+  delay,
+  rawPeer,
+  until,
+};
