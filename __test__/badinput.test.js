@@ -1,0 +1,231 @@
+'use strict';
+
+// Bad input from a peer: each case gets an `error` event with a `code`, only that connection may be
+// dropped, other peers keep being served and nothing throws (issue #2 §5).
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const net = require('node:net');
+const { spawn } = require('node:child_process');
+const {
+  newIpc, tmpSock, nextEvent, startLocalServer, connectLocal, cleanup, within, until, rawPeer, delay,
+} = require('./helpers.js');
+
+const T = { timeout: 15000 };
+
+test('malformed frames: error events with codes, connection kept, later frames delivered', T, async () => {
+  const srv = newIpc('s');
+  const sock = tmpSock();
+  let peer;
+  try {
+    const server = await startLocalServer(srv, sock);
+    const errors = [];
+    const good = [];
+    server.on('error', (e, socket) => errors.push([e.code, e.response, !!(socket && socket.write)]));
+    server.on('ok', (d) => good.push(d));
+    server.on('constructor', () => good.push('constructor handler ran'));
+    peer = await rawPeer(sock);
+    const bad = ['{bad', '', 'null', '[1]', '123', '"str"', '{"data":7}', '{"type":5}', '{"type":"constructor"}', '{"type":"__proto__","data":{}}', '{"type":"hasOwnProperty"}'];
+    peer.write(`{"type":"ok","data":0}\f${bad.join('\f')}\f{"type":"ok","data":1}\f`);
+    await until(() => good.length === 2, 'good frames around the bad ones');
+    assert.deepEqual(good, [0, 1]);
+    assert.deepEqual(errors.map((e) => e[0]), [
+      'ERR_IPC_INVALID_JSON',
+      'ERR_IPC_INVALID_JSON',
+      'ERR_IPC_INVALID_MESSAGE',
+      'ERR_IPC_INVALID_MESSAGE',
+      'ERR_IPC_INVALID_MESSAGE',
+      'ERR_IPC_INVALID_MESSAGE',
+      'ERR_IPC_INVALID_EVENT',
+      'ERR_IPC_INVALID_EVENT',
+      'ERR_IPC_INVALID_EVENT',
+      'ERR_IPC_INVALID_EVENT',
+      'ERR_IPC_INVALID_EVENT',
+    ]);
+    assert.deepEqual(errors.map((e) => e[1]), bad);
+    assert.ok(errors.every((e) => e[2]), 'the socket is the second argument');
+    assert.equal(server.sockets.length, 1, 'connection kept');
+    // The malformed-JSON error keeps node-ipc 9/12's shape.
+    assert.equal(typeof errors[0][1], 'string');
+  } finally {
+    if (peer) peer.destroy();
+    cleanup(srv);
+  }
+});
+
+test('malformed JSON error object has node-ipc 9/12 shape (message, err, response) plus code', T, async () => {
+  const srv = newIpc('s');
+  const sock = tmpSock();
+  let peer;
+  try {
+    const server = await startLocalServer(srv, sock);
+    const got = nextEvent(server, 'error');
+    peer = await rawPeer(sock);
+    peer.write('{oops\f');
+    const [e] = await got;
+    assert.equal(e.message, 'Invalid JSON response format');
+    assert.ok(e.err instanceof SyntaxError);
+    assert.equal(e.response, '{oops');
+    assert.equal(e.code, 'ERR_IPC_INVALID_JSON');
+  } finally {
+    if (peer) peer.destroy();
+    cleanup(srv);
+  }
+});
+
+test('oversize frame: ERR_IPC_FRAME_TOO_LARGE, only that connection dropped, others served', T, async () => {
+  const srv = newIpc('s');
+  srv.config.maxMessageSize = 1024;
+  const cli = newIpc('c');
+  const sock = tmpSock();
+  let peer;
+  try {
+    const server = await startLocalServer(srv, sock);
+    const client = await connectLocal(cli, 's', sock);
+    peer = await rawPeer(sock);
+    await until(() => server.sockets.length === 2, 'two connections');
+    const errors = [];
+    const disconnected = [];
+    server.on('error', (e) => errors.push(e.code));
+    server.on('socket.disconnected', (s, id) => disconnected.push(id));
+    const peerClosed = new Promise((r) => peer.on('close', r));
+    peer.write(`{"type":"big","data":"${'x'.repeat(2000)}"}\f`);
+    await within(3000, 'peer dropped', peerClosed);
+    await until(() => disconnected.length === 1, 'socket.disconnected');
+    assert.deepEqual(errors, ['ERR_IPC_FRAME_TOO_LARGE']);
+    const got = nextEvent(client, 'still');
+    server.broadcast('still', 'served');
+    assert.deepEqual(await got, ['served']);
+    // Equal to the limit is accepted.
+    const exact = nextEvent(server, 'x');
+    const frame = `{"type":"x","data":"${'y'.repeat(1024 - 22)}"}`;
+    assert.equal(Buffer.byteLength(frame), 1024);
+    client.socket.write(`${frame}\f`);
+    await exact;
+  } finally {
+    if (peer) peer.destroy();
+    cleanup(cli, srv);
+  }
+});
+
+test('a peer that never sends a delimiter is cut off at the limit; memory stays bounded', T, async () => {
+  const srv = newIpc('s');
+  srv.config.maxMessageSize = 64 * 1024;
+  const sock = tmpSock();
+  let peer;
+  try {
+    const server = await startLocalServer(srv, sock);
+    const errors = [];
+    server.on('error', (e) => errors.push(e.code));
+    peer = await rawPeer(sock);
+    let closed = false;
+    peer.on('close', () => (closed = true));
+    peer.on('error', () => {});
+    const chunk = Buffer.alloc(8192, 'a');
+    const rssBefore = process.memoryUsage().rss;
+    for (let i = 0; i < 64 && !closed; i++) {
+      peer.write(chunk);
+      await delay(1);
+    }
+    await until(() => closed, 'peer cut off');
+    assert.deepEqual(errors, ['ERR_IPC_FRAME_TOO_LARGE']);
+    assert.ok(process.memoryUsage().rss - rssBefore < 32 * 1024 * 1024);
+  } finally {
+    if (peer) peer.destroy();
+    cleanup(srv);
+  }
+});
+
+test('a peer killed mid-frame: ERR_IPC_INCOMPLETE_FRAME, then socket.disconnected and close(true)', T, async () => {
+  const srv = newIpc('s');
+  const sock = tmpSock();
+  let child;
+  try {
+    const server = await startLocalServer(srv, sock);
+    const events = [];
+    server.on('error', (e) => events.push(['error', e.code]));
+    server.on('socket.disconnected', () => events.push(['socket.disconnected']));
+    server.on('close', (hadError) => events.push(['close', hadError]));
+    const half = nextEvent(server, 'connect');
+    const code = `const s=require('net').connect(${JSON.stringify(sock)},()=>{s.write('{"type":"a","data":"half',()=>process.stdout.write('sent'))});setInterval(()=>{},1000)`;
+    child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+    await half;
+    await within(3000, 'child wrote', new Promise((r) => child.stdout.once('data', r)));
+    await delay(20);
+    child.kill('SIGKILL');
+    await until(() => events.length === 3, 'three events');
+    assert.deepEqual(events, [['error', 'ERR_IPC_INCOMPLETE_FRAME'], ['socket.disconnected'], ['close', true]]);
+  } finally {
+    if (child) child.kill('SIGKILL');
+    cleanup(srv);
+  }
+});
+
+test('client side: bad frames from a server are error events; good ones still arrive', T, async () => {
+  const sock = tmpSock();
+  const cli = newIpc('c');
+  const raw = net.createServer((s) => {
+    s.write('{"type":"hello","data":1}\f{bad\f{"type":7}\fnull\f{"type":"toString"}\f{"type":"hello","data":2}\f');
+  });
+  try {
+    await new Promise((r) => raw.listen(sock, r));
+    const errors = [];
+    const good = [];
+    cli.connectTo('raw', sock, () => {
+      cli.of.raw.on('error', (e) => errors.push(e.code));
+      cli.of.raw.on('hello', (d) => good.push(d));
+    });
+    await until(() => good.length === 2, 'good frames');
+    assert.deepEqual(good, [1, 2]);
+    assert.deepEqual(errors, ['ERR_IPC_INVALID_JSON', 'ERR_IPC_INVALID_EVENT', 'ERR_IPC_INVALID_MESSAGE', 'ERR_IPC_INVALID_EVENT']);
+  } finally {
+    cleanup(cli);
+    raw.close();
+  }
+});
+
+test('client side: an oversize frame from the server drops the connection with a code', T, async () => {
+  const sock = tmpSock();
+  const cli = newIpc('c');
+  cli.config.maxMessageSize = 100;
+  cli.config.maxRetries = 0;
+  const conns = [];
+  const raw = net.createServer((s) => {
+    conns.push(s);
+    s.on('error', () => {});
+    s.write(`{"type":"x","data":"${'z'.repeat(500)}"}\f`);
+  });
+  try {
+    await new Promise((r) => raw.listen(sock, r));
+    const events = [];
+    cli.connectTo('raw', sock, () => {
+      for (const ev of ['connect', 'error', 'disconnect', 'destroy']) cli.of.raw.on(ev, (e) => events.push(ev === 'error' ? e.code : ev));
+    });
+    await nextEvent(cli.of.raw, 'destroy');
+    assert.deepEqual(events, ['connect', 'ERR_IPC_FRAME_TOO_LARGE', 'disconnect', 'destroy']);
+  } finally {
+    cleanup(cli);
+    for (const c of conns) c.destroy();
+    raw.close();
+  }
+});
+
+test('a throwing handler surfaces as an uncaught exception, as from a Node socket callback', T, async () => {
+  const sock = tmpSock();
+  const script = `
+    const ipc = require(${JSON.stringify(require('./helpers.js').ROOT)});
+    ipc.config.silent = true;
+    process.on('uncaughtException', (e) => { console.log('caught:' + e.message); process.exit(0); });
+    ipc.serve(${JSON.stringify(sock)}, () => {
+      ipc.server.on('boom', () => { throw new Error('handler failed'); });
+      const c = new ipc.IPC(); c.config.silent = true;
+      c.connectTo('s', ${JSON.stringify(sock)}, () => c.of.s.on('connect', () => c.of.s.emit('boom')));
+    });
+    ipc.server.start();`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const code = await within(8000, 'child exit', new Promise((r) => child.on('exit', r))).finally(() => child.kill('SIGKILL'));
+  assert.equal(code, 0);
+  assert.match(out, /caught:handler failed/);
+});

@@ -1,0 +1,148 @@
+'use strict';
+
+// Raw-buffer mode: no framing, exact bytes in both directions, every encoding node-ipc accepts
+// for sending (NODE_IPC_CONTRACT §5.5).
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { newIpc, tmpSock, startLocalServer, connectLocal, cleanup, until, rawPeer } = require('./helpers.js');
+
+const T = { timeout: 10000 };
+
+function rawPair(encoding) {
+  const srv = newIpc('s');
+  const cli = newIpc('c');
+  for (const i of [srv, cli]) {
+    i.config.rawBuffer = true;
+    i.config.encoding = encoding;
+  }
+  return [srv, cli];
+}
+
+test('client -> server: payload encodings as node-ipc converts them, received byte-exact', T, async () => {
+  const cases = [
+    ['utf8', 'héllo', Buffer.from('héllo', 'utf8')],
+    ['hex', 'ffee00', Buffer.from([0xff, 0xee, 0x00])],
+    ['hex', Buffer.from([1, 2, 3]), Buffer.from([1, 2, 3])],
+    ['base64', 'AQID', Buffer.from([1, 2, 3])],
+    ['ascii', 'abc', Buffer.from('abc')],
+    ['latin1', 'ÿþ', Buffer.from([0xff, 0xfe])],
+    ['utf16le', 'ab', Buffer.from([0x61, 0, 0x62, 0])],
+    ['utf8', [0xde, 0xad, 0xbe, 0xef, 0x80], Buffer.from([0xde, 0xad, 0xbe, 0xef, 0x80])],
+  ];
+  for (const [encoding, payload, want] of cases) {
+    const [srv, cli] = rawPair(encoding);
+    const sock = tmpSock();
+    try {
+      const server = await startLocalServer(srv, sock);
+      let got = Buffer.alloc(0);
+      let sawSocket = false;
+      server.on('data', (buf, socket) => {
+        assert.ok(Buffer.isBuffer(buf));
+        sawSocket = !!(socket && socket.write);
+        got = Buffer.concat([got, buf]);
+      });
+      const client = await connectLocal(cli, 's', sock);
+      client.emit(payload, 'ignored extra argument');
+      await until(() => got.length >= want.length, `bytes for ${encoding}`);
+      assert.deepEqual(got, want, `${encoding} ${JSON.stringify(payload)}`);
+      assert.ok(sawSocket);
+    } finally {
+      cleanup(cli, srv);
+    }
+  }
+});
+
+test('raw: a number payload throws TypeError synchronously; hex text with no hex digits sends nothing', T, async () => {
+  const [srv, cli] = rawPair('hex');
+  const sock = tmpSock();
+  try {
+    const server = await startLocalServer(srv, sock);
+    let got = 0;
+    server.on('data', (b) => (got += b.length));
+    const client = await connectLocal(cli, 's', sock);
+    assert.throws(() => client.emit(42), TypeError);
+    client.emit('hello');
+    client.emit('01');
+    await until(() => got === 1, 'one byte');
+  } finally {
+    cleanup(cli, srv);
+  }
+});
+
+test('server -> client: emit(socket, payload) and broadcast(payload), exact bytes including invalid UTF-8', T, async () => {
+  const [srv, cli] = rawPair('utf8');
+  const sock = tmpSock();
+  try {
+    const server = await startLocalServer(srv, sock);
+    const client = await connectLocal(cli, 's', sock);
+    let got = Buffer.alloc(0);
+    client.on('data', (buf) => (got = Buffer.concat([got, buf])));
+    await until(() => server.sockets.length === 1, 'socket');
+    server.emit(server.sockets[0], Buffer.from([0xc3, 0x28, 0xff]));
+    server.broadcast([0x00, 0x80]);
+    server.emit(server.sockets[0], 'ok');
+    await until(() => got.length === 7, '7 bytes');
+    assert.deepEqual(got, Buffer.from([0xc3, 0x28, 0xff, 0x00, 0x80, 0x6f, 0x6b]));
+  } finally {
+    cleanup(cli, srv);
+  }
+});
+
+test('raw: a large payload arrives complete and in order (in transport-sized pieces)', T, async () => {
+  const [srv, cli] = rawPair('utf8');
+  const sock = tmpSock();
+  try {
+    const server = await startLocalServer(srv, sock);
+    const chunks = [];
+    server.on('data', (b) => chunks.push(b));
+    const client = await connectLocal(cli, 's', sock);
+    const big = Buffer.alloc(3 * 1024 * 1024);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+    client.emit(big);
+    await until(() => chunks.reduce((n, c) => n + c.length, 0) === big.length, 'all bytes');
+    assert.ok(Buffer.concat(chunks).equals(big));
+  } finally {
+    cleanup(cli, srv);
+  }
+});
+
+test('raw: no framing — frames are not parsed, delimiters pass through', T, async () => {
+  const [srv] = rawPair('utf8');
+  const sock = tmpSock();
+  let peer;
+  try {
+    const server = await startLocalServer(srv, sock);
+    let got = '';
+    server.on('data', (b) => (got += b.toString('latin1')));
+    peer = await rawPeer(sock);
+    const sent = '{"type":"x","data":1}\f{bad\f';
+    peer.write(sent);
+    await until(() => got.length === sent.length, 'bytes');
+    assert.equal(got, sent);
+  } finally {
+    if (peer) peer.destroy();
+    cleanup(srv);
+  }
+});
+
+test('raw sync mode: each received chunk releases one queued message', T, async () => {
+  const [srv, cli] = rawPair('utf8');
+  cli.config.sync = true;
+  const sock = tmpSock();
+  try {
+    const server = await startLocalServer(srv, sock);
+    let received = '';
+    server.on('data', (b, socket) => {
+      received += b.toString();
+      socket.write('k');
+    });
+    const client = await connectLocal(cli, 's', sock);
+    client.emit('a');
+    client.emit('b');
+    client.emit('c');
+    await until(() => received === 'abc', 'all three, one per reply');
+  } finally {
+    cleanup(cli, srv);
+  }
+});
