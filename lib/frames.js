@@ -11,7 +11,25 @@ const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
 function formatFrame(type, data, delimiter) {
   if (!data && data !== false && data !== 0) data = {};
   if (data._maxListeners) data = {};
+  if (typeof type === 'string' && typeof data.toJSON !== 'function') {
+    // Same bytes as JSON.stringify({type, data}), without re-escaping the type every time.
+    const body = JSON.stringify(data);
+    if (body !== undefined) return typePrefix(type) + body + '}' + delimiter;
+  }
   return JSON.stringify({ type, data }) + delimiter;
+}
+
+// '{"type":<type>,"data":' for recently used event names.
+const prefixes = new Map();
+
+function typePrefix(type) {
+  let p = prefixes.get(type);
+  if (p === undefined) {
+    p = `{"type":${JSON.stringify(type)},"data":`;
+    if (prefixes.size >= 1024) prefixes.clear();
+    prefixes.set(type, p);
+  }
+  return p;
 }
 
 function invalidJson(err, frame) {
