@@ -11,10 +11,11 @@ const EV_CONNECT = 3;
 const EV_ACCEPT = 4;
 const EV_ERROR = 5;
 const EV_CLOSE = 6;
+const EV_DATAGRAM = 7;
 
 const handles = new Map();
 
-function dispatch(kind, id, a, b) {
+function dispatch(kind, id, a, b, c, d) {
   const owner = handles.get(id);
   if (owner === undefined) return; // closed from JS already
   switch (kind) {
@@ -36,6 +37,9 @@ function dispatch(kind, id, a, b) {
     case EV_CLOSE:
       handles.delete(id);
       owner._nativeClose(a);
+      break;
+    case EV_DATAGRAM:
+      owner._nativeDatagram(a, b, c, d);
       break;
     default:
       break;

@@ -26,6 +26,7 @@ class Listener extends EventEmitter {
   address() {
     const o = this._owner;
     if (!this.listening) return null;
+    if (o.udp4 || o.udp6) return binding.udpAddress(o._lid);
     if (!o.port) return o._boundPath;
     return binding.serverAddress(o._lid);
   }
@@ -70,6 +71,7 @@ class Server extends PubSub {
     Object.defineProperty(this, '_lid', { value: 0, writable: true });
     Object.defineProperty(this, '_boundPath', { value: null, writable: true });
     Object.defineProperty(this, '_framing', { value: null, writable: true });
+    Object.defineProperty(this, '_udpPeers', { value: null, writable: true });
   }
 
   onStart(arg) {
@@ -92,7 +94,8 @@ class Server extends PubSub {
       this.publish('error', err);
     });
     if (this.udp4 || this.udp6) {
-      this._failStart(new IPCProtocolError('ERR_IPC_UDP_UNSUPPORTED', 'UDP is not available in this version of node-ipc-rs'));
+      this.log('starting server as', this.udp4 ? 'udp4' : 'udp6');
+      this._resolve(this.udp6 ? 6 : 4, (address) => this._bindUdp(address));
       return;
     }
     if (this.config.tls) {
@@ -107,16 +110,75 @@ class Server extends PubSub {
     }
     this.log('starting server on ', this.path, `:${this.port}`);
     this.log('starting server as', 'TCP');
+    this._resolve(0, (address) => this._listen(address, this.port));
+  }
+
+  // Host name -> IP address (as Node's listen/bind would), then `then(address)`.
+  _resolve(family, then) {
     if (net.isIP(this.path)) {
-      this._listen(this.path, this.port);
+      then(this.path);
       return;
     }
-    dns.lookup(this.path, (err, address) => {
+    dns.lookup(this.path, family ? { family } : {}, (err, address) => {
       if (err) {
         this._failStart(systemError(err.code || 'ENOTFOUND', 'getaddrinfo', this.path));
         return;
       }
-      this._listen(address, this.port);
+      then(address);
+    });
+  }
+
+  _bindUdp(address) {
+    const r = binding.udpBind(address, this.port, this._framing);
+    if (typeof r === 'string') {
+      this._failStart(systemError(r, 'bind', address, this.port));
+      return;
+    }
+    this._lid = r;
+    handles.set(r, this);
+    this._udpPeers = new Map();
+    const listener = this.server;
+    listener.listening = true;
+    // node-ipc 9/12: `start` with {address, port}, then `connect` with the socket once bound.
+    process.nextTick(() => {
+      if (!listener.listening) return;
+      this.onStart({ address: this.path, port: this.port });
+      listener.emit('listening');
+      this.sockets.push(listener);
+      this.publish('connect', listener);
+    });
+  }
+
+  _nativeDatagram(payload, address, port, size) {
+    const family = net.isIPv6(address) ? 'IPv6' : 'IPv4';
+    const key = `${address}|${port}`;
+    if (!this._udpPeers.has(key)) this._udpPeers.set(key, { address, port });
+    const rinfo = { address, family, port, size, ipcBuffer: '' };
+    if (this._framing.raw) {
+      this.publish('data', payload, rinfo);
+      return;
+    }
+    dispatchFrames(payload, this._delimiter, this, rinfo);
+  }
+
+  _udpSend(message, address, port) {
+    if (typeof port !== 'number' || !Number.isInteger(port) || port <= 0 || port > 65535) {
+      throw new RangeError(`Port should be > 0 and < 65536. Received ${port}.`);
+    }
+    const send = (ip) => {
+      if (!this._lid) return;
+      const err = typeof message === 'string'
+        ? binding.udpSendStr(this._lid, message, ip, port)
+        : binding.udpSendBuf(this._lid, message, ip, port);
+      if (err) this.publish('error', systemError(err, 'send', address, port));
+    };
+    if (net.isIP(address)) {
+      send(address);
+      return;
+    }
+    dns.lookup(address, { family: this.udp6 ? 6 : 4 }, (err, ip) => {
+      if (err) this.publish('error', systemError(err.code || 'ENOTFOUND', 'getaddrinfo', address));
+      else send(ip);
     });
   }
 
@@ -152,6 +214,11 @@ class Server extends PubSub {
   stop() {
     // node-ipc 9/12: closes the listener only; accepted sockets stay open.
     this.server.close();
+    if (this._udpPeers) {
+      this._udpPeers.clear();
+      const i = this.sockets.indexOf(this.server);
+      if (i !== -1) this.sockets.splice(i, 1);
+    }
   }
 
   _nativeAccept(cid) {
@@ -209,11 +276,25 @@ class Server extends PubSub {
 
   emit(socket, type, data) {
     // Raw mode: emit(socket, payload).
+    if (this.udp4 || this.udp6) {
+      if (!socket || !socket.address || !socket.port) {
+        this.log('Attempting to emit to a single UDP socket without supplying socket address or port. Redispatching event as broadcast to all connected sockets');
+        this.broadcast(type, data);
+        return;
+      }
+      this._udpSend(this._encode(type, data), socket.address, socket.port);
+      return;
+    }
     socket.write(this._encode(type, data));
   }
 
   broadcast(type, data) {
     const message = this._encode(type, data);
+    if (this.udp4 || this.udp6) {
+      // Every peer that has sent us a datagram (node-ipc 9/12 sent nothing here).
+      if (this._udpPeers) for (const peer of this._udpPeers.values()) this._udpSend(message, peer.address, peer.port);
+      return;
+    }
     const sockets = this.sockets;
     for (let i = 0; i < sockets.length; i++) sockets[i].write(message);
   }

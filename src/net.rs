@@ -383,3 +383,66 @@ pub fn peer_info(sock: &Socket) -> Option<(String, u16, &'static str)> {
     let family = if addr.is_ipv4() { "IPv4" } else { "IPv6" };
     Some((addr.ip().to_string(), addr.port(), family))
 }
+
+/// A bound, nonblocking UDP socket (node-ipc's `udp4`/`udp6` servers).
+#[derive(Debug)]
+pub struct Datagram {
+    /// The socket.
+    sock: Socket,
+}
+
+/// Largest UDP payload; a receive buffer this size never truncates.
+pub const MAX_DATAGRAM: usize = 65535;
+
+impl Datagram {
+    /// Binds to `addr`; `v6only` keeps an IPv6 socket from also taking IPv4 traffic.
+    pub fn bind(addr: SocketAddr) -> io::Result<Datagram> {
+        let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, None)?;
+        sock.set_nonblocking(true)?;
+        sock.set_cloexec(true)?;
+        if addr.is_ipv6() {
+            sock.set_only_v6(true)?;
+        }
+        sock.bind(&SockAddr::from(addr))?;
+        Ok(Datagram { sock })
+    }
+
+    /// Receives one datagram into `buf` (which should hold [`MAX_DATAGRAM`] bytes).
+    /// `Ok(None)` when nothing is waiting.
+    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<Option<(usize, SocketAddr)>> {
+        // SAFETY: an initialised &mut [u8] is a valid &mut [MaybeUninit<u8>].
+        let uninit = unsafe { &mut *(buf as *mut [u8] as *mut [MaybeUninit<u8>]) };
+        loop {
+            match self.sock.recv_from(uninit) {
+                Ok((n, from)) => {
+                    let from = from.as_socket().ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?;
+                    return Ok(Some((n, from)));
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Sends one datagram.
+    pub fn send_to(&self, data: &[u8], to: SocketAddr) -> io::Result<usize> {
+        loop {
+            match self.sock.send_to(data, &SockAddr::from(to)) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => return other,
+            }
+        }
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.sock.local_addr()?.as_socket().ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))
+    }
+}
+
+impl AsRawFd for Datagram {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+}

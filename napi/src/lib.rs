@@ -25,7 +25,7 @@ use napi::sys;
 use napi_derive::napi;
 
 use node_ipc_rs::codec::FrameDecoder;
-use node_ipc_rs::net::{self, Connection, Endpoint, Listener, Readable};
+use node_ipc_rs::net::{self, Connection, Datagram, Endpoint, Listener, Readable};
 
 use uv::{Poll, UvPoll, UV_READABLE, UV_WRITABLE};
 
@@ -36,6 +36,7 @@ const EV_CONNECT: u32 = 3; // (id): an outgoing connection is established
 const EV_ACCEPT: u32 = 4; // (serverId, connId)
 const EV_ERROR: u32 = 5; // (id, code, message)
 const EV_CLOSE: u32 = 6; // (id, hadError): the connection is gone (not sent after destroy())
+const EV_DATAGRAM: u32 = 7; // (id, text|Buffer, address, port, size): one UDP datagram
 
 /// Most bytes read from one socket per loop iteration before other sockets get their turn.
 const READ_BUDGET: usize = 256 * 1024;
@@ -58,14 +59,29 @@ struct State {
     async_ctx: sys::napi_async_context,
     /// Next handle id.
     next_id: u32,
-    /// Live servers and connections.
+    /// Live servers, connections and UDP sockets.
     entries: HashMap<u32, Entry>,
+    /// Receive buffer for datagrams (reused).
+    dgram_buf: Vec<u8>,
 }
 
 enum Entry {
     Server(Server),
     Conn(Conn),
+    Udp(Udp),
 }
+
+struct Udp {
+    /// The bound socket.
+    sock: Datagram,
+    /// Its poll handle.
+    poll: Poll,
+    /// Framing of each datagram (frames must be complete within one datagram).
+    opts: ConnOpts,
+}
+
+/// Datagrams read per loop iteration before other sockets get their turn.
+const DATAGRAM_BUDGET: usize = 64;
 
 #[derive(Clone)]
 struct ConnOpts {
@@ -117,6 +133,7 @@ enum Ev {
     Accept(u32, u32),
     Error(u32, String, String),
     Close(u32, bool),
+    Datagram(u32, sys::napi_value, SocketAddr, usize),
 }
 
 fn io_code(e: &io::Error) -> String {
@@ -307,11 +324,56 @@ impl State {
         }
     }
 
+    fn udp_ready(&mut self, id: u32, evs: &mut Vec<Ev>) {
+        let env = self.env;
+        let Some(Entry::Udp(u)) = self.entries.get(&id) else { return };
+        if self.dgram_buf.len() < net::MAX_DATAGRAM {
+            self.dgram_buf = vec![0; net::MAX_DATAGRAM];
+        }
+        for _ in 0..DATAGRAM_BUDGET {
+            let (n, from) = match u.sock.recv_from(&mut self.dgram_buf) {
+                Ok(Some(r)) => r,
+                Ok(None) => return,
+                Err(e) => {
+                    evs.push(Ev::Error(id, io_code(&e), format!("recvfrom {e}")));
+                    return;
+                }
+            };
+            let bytes = &self.dgram_buf[..n];
+            let mut value = ptr::null_mut();
+            // SAFETY: env is this thread's environment; we are inside a handle scope.
+            unsafe {
+                if u.opts.raw {
+                    check(sys::napi_create_buffer_copy(env, n, bytes.as_ptr().cast(), ptr::null_mut(), &mut value));
+                    evs.push(Ev::Datagram(id, value, from, n));
+                    continue;
+                }
+                // Each datagram holds whole frames; a remainder is not kept for the next one.
+                let mut dec = FrameDecoder::new(&u.opts.delimiter, u.opts.max_frame);
+                let b = dec.decode_batch(bytes);
+                if b.end > 0 {
+                    check(sys::napi_create_string_utf8(env, bytes.as_ptr().cast(), b.end as isize, &mut value));
+                    evs.push(Ev::Datagram(id, value, from, n));
+                }
+                if let Some(err) = b.error {
+                    evs.push(Ev::Error(id, err.code().into(), format!("datagram from {from}: {err}")));
+                } else if b.end < n {
+                    evs.push(Ev::Error(
+                        id,
+                        "ERR_IPC_INCOMPLETE_FRAME".into(),
+                        format!("datagram from {from} ends with {} bytes of an unfinished frame", n - b.end),
+                    ));
+                }
+            }
+        }
+    }
+
     fn close_all(&mut self) {
         for (_, entry) in self.entries.drain() {
             match entry {
                 Entry::Conn(c) => c.poll.close(),
                 Entry::Server(s) => s.poll.close(),
+                Entry::Udp(u) => u.poll.close(),
             }
         }
     }
@@ -328,6 +390,7 @@ unsafe extern "C" fn on_poll(handle: *mut UvPoll, status: c_int, events: c_int) 
     with_state(|s| match s.entries.get(&id) {
         Some(Entry::Server(_)) => s.server_ready(id, &mut evs),
         Some(Entry::Conn(_)) => s.conn_ready(id, status, events, &mut evs),
+        Some(Entry::Udp(_)) => s.udp_ready(id, &mut evs),
         None => {}
     });
     for ev in evs {
@@ -365,13 +428,26 @@ unsafe fn dispatch_event(
     ctx: sys::napi_async_context,
     ev: Ev,
 ) -> bool {
-    let args: [sys::napi_value; 4] = match ev {
-        Ev::Frames(id, text, n) => [num(env, EV_FRAMES as f64), num(env, id as f64), text, num(env, n as f64)],
-        Ev::Data(id, buf) => [num(env, EV_DATA as f64), num(env, id as f64), buf, ptr::null_mut()],
-        Ev::Connect(id) => [num(env, EV_CONNECT as f64), num(env, id as f64), ptr::null_mut(), ptr::null_mut()],
-        Ev::Accept(sid, cid) => [num(env, EV_ACCEPT as f64), num(env, sid as f64), num(env, cid as f64), ptr::null_mut()],
-        Ev::Error(id, code, msg) => [num(env, EV_ERROR as f64), num(env, id as f64), string(env, &code), string(env, &msg)],
-        Ev::Close(id, had_error) => [num(env, EV_CLOSE as f64), num(env, id as f64), boolean(env, had_error), ptr::null_mut()],
+    let null = ptr::null_mut();
+    let args: [sys::napi_value; 6] = match ev {
+        Ev::Frames(id, text, n) => [num(env, EV_FRAMES as f64), num(env, id as f64), text, num(env, n as f64), null, null],
+        Ev::Data(id, buf) => [num(env, EV_DATA as f64), num(env, id as f64), buf, null, null, null],
+        Ev::Connect(id) => [num(env, EV_CONNECT as f64), num(env, id as f64), null, null, null, null],
+        Ev::Accept(sid, cid) => [num(env, EV_ACCEPT as f64), num(env, sid as f64), num(env, cid as f64), null, null, null],
+        Ev::Error(id, code, msg) => {
+            [num(env, EV_ERROR as f64), num(env, id as f64), string(env, &code), string(env, &msg), null, null]
+        }
+        Ev::Close(id, had_error) => {
+            [num(env, EV_CLOSE as f64), num(env, id as f64), boolean(env, had_error), null, null, null]
+        }
+        Ev::Datagram(id, payload, from, size) => [
+            num(env, EV_DATAGRAM as f64),
+            num(env, id as f64),
+            payload,
+            string(env, &from.ip().to_string()),
+            num(env, from.port() as f64),
+            num(env, size as f64),
+        ],
     };
     let argc = args.iter().take_while(|a| !a.is_null()).count();
     let mut func = ptr::null_mut();
@@ -415,6 +491,7 @@ pub fn init(env: Env, dispatch: Unknown) -> Result<()> {
             async_ctx: ctx,
             next_id: 0,
             entries: HashMap::new(),
+            dgram_buf: Vec::new(),
         })
     });
     if let Some(mut old) = previous {
@@ -543,19 +620,87 @@ pub fn server_address(id: u32) -> Option<AddressInfo> {
     .flatten()
 }
 
-/// Stops listening (accepted connections stay open) and removes the socket file.
+/// Stops listening (accepted connections stay open) and removes the socket file; also closes a
+/// UDP socket.
 #[napi]
 pub fn close_server(id: u32) {
     with_state(|st| {
         if let Some(entry) = st.entries.remove(&id) {
             match entry {
                 Entry::Server(s) => s.poll.close(),
+                Entry::Udp(u) => u.poll.close(),
                 other => {
                     st.entries.insert(id, other);
                 }
             }
         }
     });
+}
+
+/// Binds a UDP socket to an IP address and port. Returns its id or an error code.
+#[napi]
+pub fn udp_bind(host: String, port: u32, opts: SocketOptions) -> Either<u32, String> {
+    let result = (|| {
+        let ip: IpAddr = host.parse().map_err(|_| "EINVAL".to_string())?;
+        let copts = conn_opts(&opts)?;
+        let sock = Datagram::bind(SocketAddr::new(ip, port as u16)).map_err(|e| io_code(&e))?;
+        with_state(|st| {
+            let id = st.alloc_id();
+            let mut poll = Poll::new(st.lp, sock.as_raw_fd(), id).map_err(uv::err_name)?;
+            if let Err(rc) = poll.set(UV_READABLE, on_poll) {
+                poll.close();
+                return Err(uv::err_name(rc));
+            }
+            st.entries.insert(id, Entry::Udp(Udp { sock, poll, opts: copts }));
+            Ok(id)
+        })
+        .unwrap_or_else(|| Err(no_state()))
+    })();
+    match result {
+        Ok(id) => Either::A(id),
+        Err(code) => Either::B(code),
+    }
+}
+
+fn udp_send(id: u32, data: &[u8], address: &str, port: u32) -> Option<String> {
+    let ip: IpAddr = match address.parse() {
+        Ok(ip) => ip,
+        Err(_) => return Some("EINVAL".into()),
+    };
+    with_state(|st| match st.entries.get(&id) {
+        Some(Entry::Udp(u)) => match u.sock.send_to(data, SocketAddr::new(ip, port as u16)) {
+            Ok(_) => None,
+            Err(e) => Some(io_code(&e)),
+        },
+        _ => Some("EBADF".into()),
+    })
+    .unwrap_or_else(|| Some(no_state()))
+}
+
+/// Sends one datagram holding a string (UTF-8). Returns an error code on failure.
+#[napi]
+pub fn udp_send_str(id: u32, data: String, address: String, port: u32) -> Option<String> {
+    udp_send(id, data.as_bytes(), &address, port)
+}
+
+/// Sends one datagram holding bytes. Returns an error code on failure.
+#[napi]
+pub fn udp_send_buf(id: u32, data: BufferSlice, address: String, port: u32) -> Option<String> {
+    udp_send(id, &data, &address, port)
+}
+
+/// The bound address of a UDP socket.
+#[napi]
+pub fn udp_address(id: u32) -> Option<AddressInfo> {
+    with_state(|st| match st.entries.get(&id) {
+        Some(Entry::Udp(u)) => u.sock.local_addr().ok().map(|a| AddressInfo {
+            address: a.ip().to_string(),
+            port: a.port() as u32,
+            family: if a.is_ipv4() { "IPv4".into() } else { "IPv6".into() },
+        }),
+        _ => None,
+    })
+    .flatten()
 }
 
 /// Starts connecting to a local path (`port` < 0) or an IP address and port. Returns the
