@@ -1,0 +1,29 @@
+'use strict';
+
+// Loads one of the node-ipc style contenders; they share one API, so one pair of scripts
+// (ipc-server.js, ipc-client.js) serves them all.
+
+const path = require('node:path');
+
+const MODULES = {
+  // The repo root module (the shim over the Rust addon).
+  'node-ipc-rs': async () => require(path.join(__dirname, '..')),
+  // node-ipc@12.0.0, CommonJS build.
+  'node-ipc-12': async () => require('node-ipc-12').default,
+  // node-ipc@14.0.0 is ESM only.
+  'node-ipc-14': async () => (await import('node-ipc-14')).default,
+};
+
+async function loadIpc(name, id) {
+  const load = MODULES[name];
+  if (!load) throw new Error(`unknown node-ipc variant ${name} (known: ${Object.keys(MODULES).join(', ')})`);
+  const ipc = await load();
+  if (!ipc || typeof ipc.serve !== 'function') throw new Error(`${name} did not export a node-ipc instance`);
+  ipc.config.silent = true;
+  ipc.config.id = id;
+  ipc.config.retry = 100;
+  ipc.config.maxRetries = 20;
+  return ipc;
+}
+
+module.exports = { loadIpc, MODULES };
