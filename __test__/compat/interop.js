@@ -292,6 +292,49 @@ function defineInteropSuite(peer) {
           }
         });
 
+        test('server learns socket.id from any data.id, later frames overwrite it; socket.disconnected reports the last', { timeout: TEST_TIMEOUT }, async () => {
+          const h = new Harness(transport);
+          try {
+            const srv = await h.server(dir.server, { setup: echoPing });
+            const cli = await h.client(dir.client, srv);
+            const socket = srv.socketOf(cli.id);
+            cli.client.emit('ping', { text: 'no id here' });
+            await cli.rec.next('pong');
+            assert.equal(socket.id, cli.id, 'a frame without data.id must not change socket.id');
+            const renamed = `${cli.id}-renamed`;
+            cli.client.emit('ping', { id: renamed });
+            await cli.rec.next('pong');
+            assert.equal(socket.id, renamed, 'a later data.id must overwrite socket.id');
+            cli.ipc.disconnect(srv.id);
+            await srv.rec.waitCount('socket.disconnected', 1);
+            assert.equal(srv.rec.all('socket.disconnected')[0].args[1], renamed);
+          } finally {
+            await h.cleanup();
+          }
+        });
+
+        test('sync client: one message in flight, the next one leaves when a reply arrives', { timeout: TEST_TIMEOUT }, async () => {
+          const h = new Harness(transport);
+          const QUIET_MS = 80;
+          try {
+            const srv = await h.server(dir.server);
+            const cli = await h.client(dir.client, srv);
+            cli.ipc.config.sync = true;
+            const socket = srv.socketOf(cli.id);
+            for (let i = 0; i < 3; i++) cli.client.emit('seq', { i });
+            for (let i = 0; i < 3; i++) {
+              await srv.rec.waitCount('seq', i + 1);
+              await new Promise((r) => setTimeout(r, QUIET_MS));
+              assert.equal(srv.rec.count('seq'), i + 1, `${cli.label} (sync) sent message ${i + 1} before a reply`);
+              srv.server.emit(socket, 'pong', { ack: i });
+            }
+            assert.deepStrictEqual(srv.rec.data('seq').map((d) => d.i), [0, 1, 2]);
+            await cli.rec.waitCount('pong', 3);
+          } finally {
+            await h.cleanup();
+          }
+        });
+
         test('client that never sent data.id disconnects → socket.disconnected(socket, false)', { timeout: TEST_TIMEOUT }, async () => {
           const h = new Harness(transport);
           try {
