@@ -10,7 +10,8 @@
 //! - [`message`]: the JSON envelope.
 //! - [`error`]: the `ERR_IPC_*` codes.
 //! - [`config`]: node-ipc's defaults and socket-path rules.
-//! - [`net`]: nonblocking Unix/TCP sockets and a per-connection read/write state machine that any
+//! - [`tls`]: rustls configuration from node-ipc's `config.tls` settings.
+//! - [`net`]: nonblocking Unix/TCP/UDP sockets and a per-connection read/write state machine that any
 //!   readiness loop can drive (libuv in the Node binding, tokio here).
 //!
 //! Nothing in this crate depends on Node or napi.
@@ -20,8 +21,10 @@
 pub mod codec;
 pub mod config;
 pub mod error;
+pub mod js_json;
 pub mod message;
 pub mod net;
+pub mod tls;
 
 pub use codec::{FrameDecoder, FrameError, Step};
 pub use error::ErrorCode;

@@ -1,5 +1,6 @@
 //! The JSON envelope node-ipc puts in every frame: `{"type":T,"data":D}`, `type` first, no spaces.
 
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -14,23 +15,83 @@ pub struct Message {
     pub data: Value,
 }
 
-#[derive(Serialize)]
-struct Envelope<'a, T: Serialize + ?Sized> {
-    r#type: &'a str,
-    data: &'a T,
+impl Message {
+    /// A message with event name `ty` and payload `data`.
+    ///
+    /// ```
+    /// use node_ipc_rs::Message;
+    /// let m = Message::new("app.message", serde_json::json!({"id": "hello"}));
+    /// assert_eq!(m.ty(), "app.message");
+    /// ```
+    pub fn new(ty: impl Into<String>, data: Value) -> Message {
+        Message { r#type: ty.into(), data }
+    }
+
+    /// The event name (the `type` member).
+    pub fn ty(&self) -> &str {
+        &self.r#type
+    }
+
+    /// The payload converted to any deserializable type.
+    ///
+    /// ```
+    /// #[derive(serde::Deserialize, Debug, PartialEq)]
+    /// struct Hello { id: String, message: String }
+    /// let m = node_ipc_rs::message::decode(br#"{"type":"app.message","data":{"id":"a","message":"hi"}}"#).unwrap();
+    /// let h: Hello = m.data_as().unwrap();
+    /// assert_eq!(h, Hello { id: "a".into(), message: "hi".into() });
+    /// ```
+    pub fn data_as<T: DeserializeOwned>(&self) -> serde_json::Result<T> {
+        T::deserialize(&self.data)
+    }
+
+    /// Takes the payload as any deserializable type, without cloning it.
+    pub fn into_data<T: DeserializeOwned>(self) -> serde_json::Result<T> {
+        serde_json::from_value(self.data)
+    }
+
+    /// The frame node-ipc writes for this message, delimiter included.
+    ///
+    /// ```
+    /// let m = node_ipc_rs::Message::new("t", serde_json::json!(1.0));
+    /// assert_eq!(m.encode(b"\x0c").unwrap(), b"{\"type\":\"t\",\"data\":1}\x0c");
+    /// ```
+    pub fn encode(&self, delimiter: &[u8]) -> serde_json::Result<Vec<u8>> {
+        let mut out = Vec::with_capacity(64);
+        encode_into(&mut out, &self.r#type, &self.data, delimiter)?;
+        Ok(out)
+    }
 }
 
-/// Appends the frame for `(ty, data)` and the delimiter to `out`, byte for byte what node-ipc writes
-/// for the same JSON value.
+/// Appends the frame for `(ty, data)` and the delimiter to `out`, byte for byte what node-ipc
+/// (`JSON.stringify({type, data})` + delimiter) writes for the same JSON value: numbers and key
+/// order follow JS (see [`crate::js_json`]). On error `out` is left as it was.
+///
+/// ```
+/// let mut out = Vec::new();
+/// node_ipc_rs::message::encode_into(&mut out, "app.message", &serde_json::json!({"id": "hello", "n": 2.0}), b"\x0c").unwrap();
+/// assert_eq!(out, b"{\"type\":\"app.message\",\"data\":{\"id\":\"hello\",\"n\":2}}\x0c");
+/// ```
 pub fn encode_into<T: Serialize + ?Sized>(
     out: &mut Vec<u8>,
     ty: &str,
     data: &T,
     delimiter: &[u8],
 ) -> serde_json::Result<()> {
-    serde_json::to_writer(&mut *out, &Envelope { r#type: ty, data })?;
-    out.extend_from_slice(delimiter);
-    Ok(())
+    let start = out.len();
+    let r = (|| {
+        out.extend_from_slice(b"{\"type\":");
+        serde_json::to_writer(&mut *out, ty)?;
+        out.extend_from_slice(b",\"data\":");
+        crate::js_json::to_writer(out, data)?;
+        out.push(b'}');
+        out.extend_from_slice(delimiter);
+        Ok(())
+    })();
+    if r.is_err() {
+        out.truncate(start);
+    }
+    r
 }
 
 /// Names that would reach `Object.prototype` if used as event keys in JS.
