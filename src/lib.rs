@@ -21,6 +21,8 @@
 pub mod codec;
 pub mod config;
 pub mod error;
+#[cfg(feature = "tokio")]
+pub mod ipc;
 pub mod js_json;
 pub mod message;
 pub mod net;
@@ -29,3 +31,5 @@ pub mod tls;
 pub use codec::{FrameDecoder, FrameError, Step};
 pub use error::ErrorCode;
 pub use message::Message;
+#[cfg(feature = "tokio")]
+pub use ipc::{Client, ClientEvent, Server, ServerEvent};

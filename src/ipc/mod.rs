@@ -1,0 +1,285 @@
+//! The async Rust API (feature `tokio`, on by default): node-ipc servers and clients in Rust, on
+//! the same wire format as the npm packages `node-ipc` (9, 12) and `node-ipc-rs`, so Rust and Node
+//! processes can sit in one mesh.
+//!
+//! - [`Server`]: listens on a Unix socket path or a TCP address; hands out a [`Peer`] per
+//!   connection (emit to one peer) and broadcasts to all; learns each peer's id from any received
+//!   `data.id` string, as node-ipc does; enforces `maxConnections` like Node (connections over the
+//!   limit are accepted and closed at once).
+//! - [`Client`]: connects by path or address and reconnects with node-ipc's `retry` /
+//!   `maxRetries` / `stopRetrying` rules, reporting `Connect`, `Disconnect`, `Destroy` and
+//!   `Error` events.
+//! - Events arrive as an async stream: call [`Server::recv`] / [`Client::recv`] in a loop.
+//! - Messages are `{type, data}` with `data` as [`serde_json::Value`] or any `Serialize` type
+//!   ([`Message::data_as`] reads it back as any `Deserialize` type), written byte for byte like
+//!   node-ipc writes them ([`crate::js_json`]); or raw bytes ([`Config::raw`]).
+//! - Each connection has a writer task that drains every queued frame into one buffer per write
+//!   syscall, so `emit` never blocks and never waits for the socket.
+//!
+//! A server and a client in one process:
+//!
+//! ```
+//! use node_ipc_rs::ipc::{Client, ClientEvent, Config, Server, ServerEvent};
+//! use serde_json::json;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), node_ipc_rs::ipc::Error> {
+//! let config = Config {
+//!     socket_root: format!("{}/", std::env::temp_dir().display()),
+//!     appspace: format!("doc-{}.", std::process::id()),
+//!     id: "world".into(),
+//!     ..Config::default()
+//! };
+//! let mut server = Server::serve(&config).await?; // listens on socket_root + appspace + id
+//! let mut client = Client::connect_to("world", &config);
+//! client.emit("app.message", &json!({"id": "hello", "message": "hi"}))?;
+//!
+//! loop {
+//!     match server.recv().await.unwrap() {
+//!         ServerEvent::Message { message, peer } => {
+//!             assert_eq!(peer.id().as_deref(), Some("hello"));
+//!             let text = message.data["message"].as_str().unwrap_or_default().to_owned();
+//!             peer.emit("app.message", &json!({"id": "world", "message": text + " world!"}))?;
+//!             break;
+//!         }
+//!         _ => {}
+//!     }
+//! }
+//! loop {
+//!     if let ClientEvent::Message(m) = client.recv().await.unwrap() {
+//!         assert_eq!(m.data["message"], "hi world!");
+//!         break;
+//!     }
+//! }
+//! client.disconnect();
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod conn;
+mod server;
+
+use std::fmt;
+use std::io;
+use std::time::Duration;
+
+pub use crate::error::ErrorCode;
+pub use crate::message::Message;
+pub use client::{Client, ClientEvent, ClientHandle};
+pub use server::{Peer, Server, ServerEvent, ServerHandle};
+
+/// Settings, named and defaulted like node-ipc's `ipc.config` (9/12).
+///
+/// ```
+/// use node_ipc_rs::ipc::Config;
+/// use std::time::Duration;
+///
+/// let c = Config { id: "world".into(), retry: Duration::from_millis(100), max_retries: Some(3), ..Config::default() };
+/// assert_eq!(c.socket_path("world"), "/tmp/app.world");
+/// assert_eq!(c.delimiter, b"\x0c");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `socketRoot`: directory part of local socket paths, with its trailing `/` (default `/tmp/`).
+    pub socket_root: String,
+    /// `appspace`: prefix of the socket file name (default `app.`).
+    pub appspace: String,
+    /// `id`: this process's service id; [`Server::serve`] listens on
+    /// `socket_root + appspace + id`. Default: the host name, as in node-ipc.
+    pub id: String,
+    /// `networkHost` (default `127.0.0.1`).
+    pub network_host: String,
+    /// `networkPort` (default 8000).
+    pub network_port: u16,
+    /// `delimiter`: frame terminator, one or more bytes (default `\f`). Must match the peer's.
+    pub delimiter: Vec<u8>,
+    /// Largest accepted frame in bytes, delimiter excluded; a bigger frame (or an unfinished one
+    /// that grows past it) produces an `ERR_IPC_FRAME_TOO_LARGE` error and drops the connection.
+    /// Default [`crate::config::DEFAULT_FRAME_CAP`] (64 MiB), as on the JS side; `None`: no limit.
+    pub max_frame: Option<usize>,
+    /// `rawBuffer`: receive raw byte chunks ([`ServerEvent::Data`], [`ClientEvent::Data`]) instead
+    /// of decoded messages. Sending is unaffected: `emit` writes frames, `send_raw` raw bytes.
+    pub raw: bool,
+    /// `maxConnections` (default 100).
+    pub max_connections: usize,
+    /// `unlink`: remove a stale socket file before listening (default `true`; only ever a socket,
+    /// never a file of another kind).
+    pub unlink: bool,
+    /// `readableAll`: make the socket file readable by every user.
+    pub readable_all: bool,
+    /// `writableAll`: let every user connect to the socket file.
+    pub writable_all: bool,
+    /// `retry`: wait between reconnection attempts (default 500 ms).
+    pub retry: Duration,
+    /// `maxRetries`: attempts after each loss; `None` = `Infinity` (the default), `Some(0)` = never.
+    pub max_retries: Option<u32>,
+    /// `stopRetrying`: give up at the next loss (also settable live: [`ClientHandle::set_stop_retrying`]).
+    pub stop_retrying: bool,
+    /// Capacity of the event queue in batches (one batch per socket read). When the application
+    /// does not keep up, reading pauses, which pushes back on the peer. Default 256.
+    pub event_queue: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        use crate::config::*;
+        Config {
+            socket_root: DEFAULT_SOCKET_ROOT.into(),
+            appspace: DEFAULT_APPSPACE.into(),
+            id: hostname(),
+            network_host: DEFAULT_NETWORK_HOST.into(),
+            network_port: DEFAULT_NETWORK_PORT,
+            delimiter: DEFAULT_DELIMITER.as_bytes().to_vec(),
+            max_frame: Some(DEFAULT_FRAME_CAP),
+            raw: false,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            unlink: true,
+            readable_all: false,
+            writable_all: false,
+            retry: Duration::from_millis(DEFAULT_RETRY_MS),
+            max_retries: None,
+            stop_retrying: false,
+            event_queue: 256,
+        }
+    }
+}
+
+impl Config {
+    /// node-ipc's local socket path for `id`: `socket_root + appspace + id`.
+    pub fn socket_path(&self, id: &str) -> String {
+        crate::config::socket_path(&self.socket_root, &self.appspace, id)
+    }
+
+    fn delimiter_checked(&self) -> Vec<u8> {
+        if self.delimiter.is_empty() {
+            crate::config::DEFAULT_DELIMITER.as_bytes().to_vec()
+        } else {
+            self.delimiter.clone()
+        }
+    }
+}
+
+fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: gethostname writes at most buf.len() bytes into buf.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc != 0 {
+        return "localhost".into();
+    }
+    let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    String::from_utf8_lossy(&buf[..end]).into_owned()
+}
+
+/// Everything that can go wrong, with the same codes JS sees in `err.code`.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A received frame was rejected (`ERR_IPC_INVALID_JSON`, `ERR_IPC_INVALID_MESSAGE`,
+    /// `ERR_IPC_INVALID_EVENT`, `ERR_IPC_FRAME_TOO_LARGE`, `ERR_IPC_INCOMPLETE_FRAME`). Only
+    /// `FrameTooLarge` ends the connection.
+    Protocol {
+        /// The code.
+        code: ErrorCode,
+        /// What happened.
+        message: String,
+    },
+    /// A socket error (`ECONNREFUSED`, `ENOENT`, `ECONNRESET`, …).
+    Io(io::Error),
+    /// `data` could not be serialized (or deserialized by [`Message::data_as`]).
+    Json(serde_json::Error),
+    /// The connection or client is closed: nothing can be sent any more.
+    Closed,
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// The code JS would show as `err.code`: `ERR_IPC_*` for protocol errors, the errno name
+    /// (`ECONNREFUSED`, …) for common socket errors, `None` otherwise.
+    ///
+    /// ```
+    /// use node_ipc_rs::ipc::{Error, ErrorCode};
+    /// let e = Error::Protocol { code: ErrorCode::InvalidJson, message: "bad".into() };
+    /// assert_eq!(e.code(), Some("ERR_IPC_INVALID_JSON"));
+    /// let e = Error::Io(std::io::Error::from_raw_os_error(libc::ECONNREFUSED));
+    /// assert_eq!(e.code(), Some("ECONNREFUSED"));
+    /// ```
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            Error::Protocol { code, .. } => Some(code.as_str()),
+            Error::Io(e) => errno_name(e),
+            _ => None,
+        }
+    }
+
+    /// The protocol error code, if this is one.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        match self {
+            Error::Protocol { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn protocol(code: ErrorCode, message: impl Into<String>) -> Error {
+        Error::Protocol { code, message: message.into() }
+    }
+}
+
+fn errno_name(e: &io::Error) -> Option<&'static str> {
+    Some(match e.raw_os_error()? {
+        libc::ECONNREFUSED => "ECONNREFUSED",
+        libc::ENOENT => "ENOENT",
+        libc::ECONNRESET => "ECONNRESET",
+        libc::EPIPE => "EPIPE",
+        libc::EADDRINUSE => "EADDRINUSE",
+        libc::EADDRNOTAVAIL => "EADDRNOTAVAIL",
+        libc::EACCES => "EACCES",
+        libc::EPERM => "EPERM",
+        libc::ETIMEDOUT => "ETIMEDOUT",
+        libc::ECONNABORTED => "ECONNABORTED",
+        libc::EHOSTUNREACH => "EHOSTUNREACH",
+        libc::ENETUNREACH => "ENETUNREACH",
+        libc::ENOTSOCK => "ENOTSOCK",
+        libc::EMFILE => "EMFILE",
+        libc::ENAMETOOLONG => "ENAMETOOLONG",
+        _ => return None,
+    })
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Protocol { code, message } => write!(f, "{code}: {message}"),
+            Error::Io(e) => match errno_name(e) {
+                Some(name) => write!(f, "{name}: {e}"),
+                None => write!(f, "{e}"),
+            },
+            Error::Json(e) => write!(f, "JSON: {e}"),
+            Error::Closed => f.write_str("the connection is closed"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io(e) => Some(e),
+            Error::Json(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for Error {
+    fn from(e: io::Error) -> Self {
+        Error::Io(e)
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::Json(e)
+    }
+}
