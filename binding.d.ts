@@ -16,7 +16,10 @@ export interface AddressInfo {
   family: string
 }
 
-/** Stops listening (accepted connections stay open) and removes the socket file. */
+/**
+ * Stops listening (accepted connections stay open) and removes the socket file; also closes a
+ * UDP socket.
+ */
 export declare function closeServer(id: number): void
 
 /**
@@ -72,7 +75,37 @@ export interface SocketOptions {
   raw: boolean
   /** Largest accepted frame in bytes (delimiter excluded); absent for no limit. */
   maxFrame?: number
+  /** TLS settings; absent for plain sockets. */
+  tls?: TlsSettings
 }
+
+/** TLS settings as PEM contents (the JS layer reads node-ipc's file paths). */
+export interface TlsSettings {
+  /** Trusted CA certificates. */
+  ca: Array<Buffer>
+  /** Certificate chain of this endpoint. */
+  cert?: Buffer
+  /** Private key of this endpoint. */
+  key?: Buffer
+  /** Verify the peer. */
+  rejectUnauthorized: boolean
+  /** Server: ask clients for certificates. */
+  requestCert: boolean
+  /** Client: name to verify (defaults to the host). */
+  servername?: string
+}
+
+/** The bound address of a UDP socket. */
+export declare function udpAddress(id: number): AddressInfo | null
+
+/** Binds a UDP socket to an IP address and port. Returns its id or an error code. */
+export declare function udpBind(host: string, port: number, opts: SocketOptions): number | string
+
+/** Sends one datagram holding bytes. Returns an error code on failure. */
+export declare function udpSendBuf(id: number, data: Buffer, address: string, port: number): string | null
+
+/** Sends one datagram holding a string (UTF-8). Returns an error code on failure. */
+export declare function udpSendStr(id: number, data: string, address: string, port: number): string | null
 
 /** Writes bytes. Same contract as `writeStr`. */
 export declare function writeBuf(id: number, data: Buffer): string | null

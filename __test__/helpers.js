@@ -103,7 +103,7 @@ function cleanup(...instances) {
         ipc.disconnect(id);
       }
       if (ipc.server && ipc.server.server) {
-        for (const s of ipc.server.sockets.slice()) s.destroy();
+        for (const s of ipc.server.sockets.slice()) if (typeof s.destroy === 'function') s.destroy();
         if (ipc.server.server.listening) ipc.server.stop();
       }
     } catch {

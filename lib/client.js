@@ -8,7 +8,7 @@ const { PubSub } = require('./pubsub.js');
 const { IpcSocket } = require('./socket.js');
 const { formatFrame, dispatchFrames, checkDelimiter } = require('./frames.js');
 const { frameLimit } = require('./config.js');
-const { IPCProtocolError } = require('./errors.js');
+const { tlsSettings } = require('./tls.js');
 
 // node-ipc's sync queue: one message in flight; each received batch releases the next.
 class SyncQueue {
@@ -65,7 +65,17 @@ class Client extends PubSub {
       delimiter: client._delimiter,
       raw: !!client.config.rawBuffer,
       maxFrame: frameLimit(client.config),
+      tls: undefined,
     };
+    let tlsFailure = null;
+    if (client.port && client.config.tls) {
+      // TLS for connectToNet only, as in node-ipc; local sockets never speak TLS.
+      try {
+        framing.tls = tlsSettings(client.config.tls, 'client');
+      } catch (err) {
+        tlsFailure = err;
+      }
+    }
     const socket = new IpcSocket(framing, client);
     client.socket = socket;
     socket.setEncoding(client.config.encoding);
@@ -81,15 +91,15 @@ class Client extends PubSub {
     socket.on('close', function onSocketClose() {
       onClientSocketClose(client, socket);
     });
-    if (client.port && client.config.tls) {
-      socket._failSoon(new IPCProtocolError('ERR_IPC_TLS_UNSUPPORTED', 'TLS is not available in this version of node-ipc-rs'));
+    if (tlsFailure) {
+      socket._failSoon(tlsFailure);
       return;
     }
     if (!client.port) {
       client.log('Connecting client on Unix Socket :', client.path);
       socket._connect(client.path, undefined);
     } else {
-      client.log('Connecting client via TCP to', client.path, client.port);
+      client.log(framing.tls ? 'Connecting client via TLS to' : 'Connecting client via TCP to', client.path, client.port);
       socket._connect(client.path, client.port, client.config.interface);
     }
   }

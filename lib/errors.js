@@ -15,8 +15,21 @@ class IPCProtocolError extends Error {
 // A system error shaped like Node's (`connect ECONNREFUSED 127.0.0.1:8000`, with errno, code,
 // syscall, address, port).
 function systemError(code, syscall, address, port, message) {
+  if (typeof code === 'string' && code.includes('|')) {
+    // "CODE|message" from the addon (configuration errors).
+    const i = code.indexOf('|');
+    message = code.slice(i + 1);
+    code = code.slice(0, i);
+  }
   if (typeof code === 'string' && code.startsWith('ERR_IPC_')) {
     return new IPCProtocolError(code, message || code);
+  }
+  if (typeof code === 'string' && (code.startsWith('ERR_') || /^[A-Z_]+$/.test(code) && !os.constants.errno[code])) {
+    // TLS and other non-system failures: Node-style code, readable message.
+    const err = new Error(message || code);
+    err.code = code;
+    if (syscall) err.syscall = syscall;
+    return err;
   }
   const where = address === undefined ? '' : port === undefined ? ` ${address}` : ` ${address}:${port}`;
   const err = new Error(`${syscall} ${code}${where}`);

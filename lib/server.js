@@ -12,7 +12,8 @@ const { IpcSocket } = require('./socket.js');
 const { binding, handles } = require('./native.js');
 const { formatFrame, dispatchFrames, checkDelimiter } = require('./frames.js');
 const { frameLimit } = require('./config.js');
-const { systemError, IPCProtocolError } = require('./errors.js');
+const { systemError } = require('./errors.js');
+const { tlsSettings } = require('./tls.js');
 
 // Stands where node-ipc exposes the net.Server (`ipc.server.server`).
 class Listener extends EventEmitter {
@@ -99,8 +100,14 @@ class Server extends PubSub {
       return;
     }
     if (this.config.tls) {
-      this._failStart(new IPCProtocolError('ERR_IPC_TLS_UNSUPPORTED', 'TLS is not available in this version of node-ipc-rs'));
-      return;
+      if (!this.port) this.log('warning: a local socket server with config.tls speaks TLS, but local clients (connectTo) never do');
+      if (this.config.tls.dhparam) this.log('note: tls.dhparam is ignored; rustls uses ECDHE key exchange');
+      try {
+        this._framing.tls = tlsSettings(this.config.tls, 'server');
+      } catch (err) {
+        this._failStart(err);
+        return;
+      }
     }
     if (!this.port) {
       this.log('starting server on ', this.path);

@@ -139,7 +139,7 @@ class IpcSocket extends EventEmitter {
     }
     const syscall = this.connecting ? 'connect' : code.startsWith('ERR_IPC_') ? undefined : 'read';
     const err = syscall
-      ? systemError(code, syscall, this.connecting ? this._address : undefined, this.connecting && this._port !== undefined && this._port >= 0 ? this._port : undefined)
+      ? systemError(code, syscall, this.connecting ? this._address : undefined, this.connecting && this._port !== undefined && this._port >= 0 ? this._port : undefined, message)
       : systemError(code, undefined, undefined, undefined, message);
     this.emit('error', err);
   }

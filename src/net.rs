@@ -221,12 +221,120 @@ pub struct Connection {
     wbuf: Vec<u8>,
     /// How much of `wbuf` has been written.
     wpos: usize,
+    /// TLS session, when the connection is encrypted (`rbuf` then holds plaintext and `wbuf`
+    /// ciphertext).
+    tls: Option<Box<rustls::Connection>>,
+}
+
+/// A TLS failure, carried inside an `io::Error` (see [`tls_error`]).
+#[derive(Debug)]
+pub struct TlsFailure(pub rustls::Error);
+
+impl std::fmt::Display for TlsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "TLS: {}", self.0)
+    }
+}
+
+impl std::error::Error for TlsFailure {}
+
+/// The TLS error inside an `io::Error` returned by a [`Connection`], if that is what it is.
+pub fn tls_error(e: &io::Error) -> Option<&rustls::Error> {
+    e.get_ref().and_then(|inner| inner.downcast_ref::<TlsFailure>()).map(|t| &t.0)
+}
+
+/// `io::Read` over a socket (for rustls).
+struct SockReader<'a>(&'a Socket);
+
+impl io::Read for SockReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        (&*self.0).read(buf)
+    }
 }
 
 impl Connection {
     /// Wraps a connected nonblocking socket. `decoder` is `None` for raw mode.
     pub fn new(sock: Socket, decoder: Option<FrameDecoder>) -> Connection {
-        Connection { sock, rbuf: Vec::new(), decoder, wbuf: Vec::new(), wpos: 0 }
+        Connection { sock, rbuf: Vec::new(), decoder, wbuf: Vec::new(), wpos: 0, tls: None }
+    }
+
+    /// Encrypts the connection with `tls` (a fresh client or server session). Handshake bytes are
+    /// queued at once; see [`is_handshaking`](Self::is_handshaking).
+    pub fn with_tls(mut self, mut tls: rustls::Connection) -> Connection {
+        tls.set_buffer_limit(None);
+        self.tls = Some(Box::new(tls));
+        let _ = self.tls_out();
+        self
+    }
+
+    /// True while a TLS handshake is in progress.
+    pub fn is_handshaking(&self) -> bool {
+        self.tls.as_ref().is_some_and(|t| t.is_handshaking())
+    }
+
+    /// Moves whatever rustls wants to send into the write queue.
+    fn tls_out(&mut self) -> io::Result<()> {
+        let Some(tls) = self.tls.as_mut() else { return Ok(()) };
+        if self.wpos == self.wbuf.len() {
+            self.wbuf.clear();
+            self.wpos = 0;
+        }
+        while tls.wants_write() {
+            tls.write_tls(&mut self.wbuf)?;
+        }
+        Ok(())
+    }
+
+    /// TLS read path: ciphertext from the socket, plaintext into `rbuf`.
+    fn read_tls(&mut self, budget: usize) -> io::Result<(usize, bool)> {
+        let mut total = 0;
+        let mut eof = false;
+        let tls = self.tls.as_mut().expect("tls");
+        loop {
+            let got = match tls.read_tls(&mut SockReader(&self.sock)) {
+                Ok(0) => {
+                    eof = true;
+                    0
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => 0,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if let Err(e) = tls.process_new_packets() {
+                // Tell the peer why (an alert), then fail.
+                while tls.wants_write() && tls.write_tls(&mut self.wbuf).is_ok() {}
+                let _ = self.flush();
+                return Err(io::Error::new(io::ErrorKind::InvalidData, TlsFailure(e)));
+            }
+            loop {
+                let len = self.rbuf.len();
+                self.rbuf.resize(len + MIN_SPARE, 0);
+                let r = io::Read::read(&mut tls.reader(), &mut self.rbuf[len..]);
+                self.rbuf.truncate(len + *r.as_ref().unwrap_or(&0));
+                match r {
+                    Ok(0) => {
+                        eof = true; // close_notify
+                        break;
+                    }
+                    Ok(n) => total += n,
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                        eof = true;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if eof || got == 0 || total >= budget {
+                break;
+            }
+        }
+        self.tls_out()?;
+        if self.wpos < self.wbuf.len() {
+            self.flush()?;
+        }
+        Ok((total, eof))
     }
 
     /// The socket.
@@ -239,7 +347,10 @@ impl Connection {
     pub fn read(&mut self, budget: usize) -> io::Result<Readable> {
         let mut total = 0;
         let mut eof = false;
-        loop {
+        if self.tls.is_some() {
+            (total, eof) = self.read_tls(budget)?;
+        }
+        while self.tls.is_none() {
             if self.rbuf.capacity() - self.rbuf.len() < MIN_SPARE {
                 let want = if self.rbuf.capacity() == 0 { INITIAL_READ } else { self.rbuf.len().max(MIN_SPARE) };
                 self.rbuf.reserve(want);
@@ -308,6 +419,11 @@ impl Connection {
     /// Writes `data`, queueing what the kernel does not take. Returns `true` when nothing is left
     /// queued; otherwise wait for writability and call [`flush`](Self::flush).
     pub fn write(&mut self, data: &[u8]) -> io::Result<bool> {
+        if let Some(tls) = self.tls.as_mut() {
+            io::Write::write_all(&mut tls.writer(), data)?;
+            self.tls_out()?;
+            return self.flush();
+        }
         if self.wpos < self.wbuf.len() {
             self.wbuf.extend_from_slice(data);
             return Ok(false);
@@ -324,6 +440,12 @@ impl Connection {
 
     /// Queues bytes without trying to send them (for a connection still being established).
     pub fn queue(&mut self, data: &[u8]) {
+        if let Some(tls) = self.tls.as_mut() {
+            // Plaintext waits inside rustls until the handshake is done.
+            let _ = io::Write::write_all(&mut tls.writer(), data);
+            let _ = self.tls_out();
+            return;
+        }
         if self.wpos == self.wbuf.len() {
             self.wbuf.clear();
             self.wpos = 0;
@@ -348,6 +470,20 @@ impl Connection {
         self.wbuf = Vec::new();
         self.wpos = 0;
         Ok(true)
+    }
+
+    /// Starts an orderly close of the sending side: TLS `close_notify`, then (once the queue is
+    /// written) a socket shutdown. Returns `true` when the shutdown happened.
+    pub fn close_write(&mut self) -> io::Result<bool> {
+        if let Some(tls) = self.tls.as_mut() {
+            tls.send_close_notify();
+            self.tls_out()?;
+        }
+        if self.flush()? {
+            let _ = self.sock.shutdown(std::net::Shutdown::Write);
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     /// Bytes waiting to be written.

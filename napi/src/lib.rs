@@ -26,6 +26,8 @@ use napi_derive::napi;
 
 use node_ipc_rs::codec::FrameDecoder;
 use node_ipc_rs::net::{self, Connection, Datagram, Endpoint, Listener, Readable};
+use node_ipc_rs::tls;
+use std::sync::Arc;
 
 use uv::{Poll, UvPoll, UV_READABLE, UV_WRITABLE};
 
@@ -83,6 +85,22 @@ struct Udp {
 /// Datagrams read per loop iteration before other sockets get their turn.
 const DATAGRAM_BUDGET: usize = 64;
 
+/// TLS for a connection: a client session to verify `server_name`, or a server session.
+#[derive(Clone)]
+enum TlsMode {
+    Client(Arc<rustls::ClientConfig>, rustls::pki_types::ServerName<'static>),
+    Server(Arc<rustls::ServerConfig>),
+}
+
+impl TlsMode {
+    fn session(&self) -> std::result::Result<rustls::Connection, rustls::Error> {
+        Ok(match self {
+            TlsMode::Client(cfg, name) => rustls::ClientConnection::new(cfg.clone(), name.clone())?.into(),
+            TlsMode::Server(cfg) => rustls::ServerConnection::new(cfg.clone())?.into(),
+        })
+    }
+}
+
 #[derive(Clone)]
 struct ConnOpts {
     /// Frame delimiter bytes.
@@ -91,6 +109,8 @@ struct ConnOpts {
     raw: bool,
     /// Frame limit in bytes.
     max_frame: Option<usize>,
+    /// TLS session settings, if encrypted.
+    tls: Option<TlsMode>,
 }
 
 impl ConnOpts {
@@ -121,6 +141,8 @@ struct Conn {
     connecting: bool,
     /// `end()` was called: shut down the write side once the queue drains.
     ending: bool,
+    /// A TLS handshake is under way: `connect` (client) or the accept (server) waits for it.
+    handshaking: bool,
     /// The accepting server's id (0 for client connections).
     server: u32,
 }
@@ -137,6 +159,9 @@ enum Ev {
 }
 
 fn io_code(e: &io::Error) -> String {
+    if let Some(t) = net::tls_error(e) {
+        return tls::error_code(t);
+    }
     match e.raw_os_error() {
         Some(errno) => uv::err_name(-errno),
         None => match e.kind() {
@@ -161,6 +186,7 @@ impl State {
     }
 
     fn desired_events(c: &Conn) -> c_int {
+        // (a TLS handshake needs both directions; pending ciphertext shows up in pending_writes)
         if c.connecting {
             UV_WRITABLE
         } else if c.conn.pending_writes() > 0 {
@@ -192,6 +218,14 @@ impl State {
     }
 
     fn fail_conn(&mut self, id: u32, e: &io::Error, evs: &mut Vec<Ev>) {
+        if let Some(Entry::Conn(c)) = self.entries.get(&id) {
+            if c.server != 0 && c.handshaking {
+                // JS never heard of this connection: the failed handshake is the server's error.
+                evs.push(Ev::Error(c.server, io_code(e), format!("TLS handshake with a client failed: {e}")));
+                self.remove_conn(id);
+                return;
+            }
+        }
         evs.push(Ev::Error(id, io_code(e), e.to_string()));
         evs.push(Ev::Close(id, true));
         self.remove_conn(id);
@@ -201,7 +235,8 @@ impl State {
         let id = self.alloc_id();
         let fd = conn.socket().as_raw_fd();
         let poll = Poll::new(self.lp, fd, id).map_err(|rc| io::Error::from_raw_os_error(-rc))?;
-        let mut c = Conn { conn, poll, connecting, ending: false, server };
+        let handshaking = conn.is_handshaking();
+        let mut c = Conn { conn, poll, connecting, ending: false, handshaking, server };
         c.poll
             .set(State::desired_events(&c), on_poll)
             .map_err(|rc| io::Error::from_raw_os_error(-rc))?;
@@ -220,9 +255,22 @@ impl State {
                         continue;
                     }
                     s.active += 1;
-                    let conn = Connection::new(sock, s.conn_opts.decoder());
+                    let mut conn = Connection::new(sock, s.conn_opts.decoder());
+                    if let Some(mode) = &s.conn_opts.tls {
+                        match mode.session() {
+                            Ok(session) => conn = conn.with_tls(session),
+                            Err(e) => {
+                                s.active -= 1;
+                                evs.push(Ev::Error(id, tls::error_code(&e), format!("TLS: {e}")));
+                                continue;
+                            }
+                        }
+                    }
+                    let handshaking = conn.is_handshaking();
                     match self.add_conn(conn, false, id) {
-                        Ok(cid) => evs.push(Ev::Accept(id, cid)),
+                        // With TLS, JS hears of the connection once the handshake is done.
+                        Ok(cid) if !handshaking => evs.push(Ev::Accept(id, cid)),
+                        Ok(_) => {}
                         Err(e) => {
                             if let Some(Entry::Server(s)) = self.entries.get_mut(&id) {
                                 s.active -= 1;
@@ -258,17 +306,21 @@ impl State {
             match net::finish_connect(c.conn.socket()) {
                 Ok(()) => {
                     c.connecting = false;
-                    evs.push(Ev::Connect(id));
+                    if c.handshaking {
+                        // Send the ClientHello; `connect` waits for the handshake.
+                        if let Err(e) = c.conn.flush() {
+                            return self.fail_conn(id, &e, evs);
+                        }
+                    } else {
+                        evs.push(Ev::Connect(id));
+                    }
                 }
                 Err(e) => return self.fail_conn(id, &e, evs),
             }
         } else if events & UV_WRITABLE != 0 {
-            match c.conn.flush() {
-                Ok(true) if c.ending => {
-                    let _ = c.conn.socket().shutdown(std::net::Shutdown::Write);
-                }
-                Ok(_) => {}
-                Err(e) => return self.fail_conn(id, &e, evs),
+            let flushed = if c.ending { c.conn.close_write() } else { c.conn.flush() };
+            if let Err(e) = flushed {
+                return self.fail_conn(id, &e, evs);
             }
         }
         if events & UV_READABLE != 0 && !c.connecting {
@@ -276,6 +328,10 @@ impl State {
                 Ok(r) => r,
                 Err(e) => return self.fail_conn(id, &e, evs),
             };
+            if c.handshaking && !c.conn.is_handshaking() {
+                c.handshaking = false;
+                evs.push(if c.server != 0 { Ev::Accept(c.server, id) } else { Ev::Connect(id) });
+            }
             if r.len > 0 {
                 let bytes = c.conn.batch(&r);
                 let mut value = ptr::null_mut();
@@ -300,6 +356,12 @@ impl State {
             if let Some(err) = r.error {
                 evs.push(Ev::Error(id, err.code().into(), err.to_string()));
                 evs.push(Ev::Close(id, true));
+                self.remove_conn(id);
+                return;
+            }
+            if r.eof && c.handshaking && c.server != 0 {
+                let server = c.server;
+                evs.push(Ev::Error(server, "ECONNRESET".into(), "a client closed the connection during the TLS handshake".into()));
                 self.remove_conn(id);
                 return;
             }
@@ -518,6 +580,36 @@ pub struct SocketOptions {
     pub raw: bool,
     /// Largest accepted frame in bytes (delimiter excluded); absent for no limit.
     pub max_frame: Option<f64>,
+    /// TLS settings; absent for plain sockets.
+    pub tls: Option<TlsSettings>,
+}
+
+/// TLS settings as PEM contents (the JS layer reads node-ipc's file paths).
+#[napi(object)]
+pub struct TlsSettings {
+    /// Trusted CA certificates.
+    pub ca: Vec<Buffer>,
+    /// Certificate chain of this endpoint.
+    pub cert: Option<Buffer>,
+    /// Private key of this endpoint.
+    pub key: Option<Buffer>,
+    /// Verify the peer.
+    pub reject_unauthorized: bool,
+    /// Server: ask clients for certificates.
+    pub request_cert: bool,
+    /// Client: name to verify (defaults to the host).
+    pub servername: Option<String>,
+}
+
+fn tls_options(t: &TlsSettings) -> tls::TlsOptions {
+    tls::TlsOptions {
+        ca: t.ca.iter().map(|b| b.to_vec()).collect(),
+        cert: t.cert.as_ref().map(|b| b.to_vec()),
+        key: t.key.as_ref().map(|b| b.to_vec()),
+        reject_unauthorized: t.reject_unauthorized,
+        request_cert: t.request_cert,
+        servername: t.servername.clone(),
+    }
 }
 
 /// Options for a listening server.
@@ -543,14 +635,31 @@ pub struct AddressInfo {
     pub family: String,
 }
 
-fn conn_opts(o: &SocketOptions) -> std::result::Result<ConnOpts, String> {
+/// Framing and, for TLS, the session settings. `host` is the peer's host for a client, `None` for
+/// a server.
+fn conn_opts(o: &SocketOptions, host: Option<&str>) -> std::result::Result<ConnOpts, String> {
     if o.delimiter.is_empty() {
         return Err("EINVAL".into());
     }
+    let tls = match &o.tls {
+        None => None,
+        Some(t) => {
+            let opts = tls_options(t);
+            let cfg_err = |e: tls::TlsConfigError| format!("{}|{}", e.code(), e);
+            Some(match host {
+                Some(host) => {
+                    let name = opts.servername.clone().unwrap_or_else(|| host.to_string());
+                    TlsMode::Client(tls::client_config(&opts).map_err(cfg_err)?, tls::server_name(&name).map_err(cfg_err)?)
+                }
+                None => TlsMode::Server(tls::server_config(&opts).map_err(cfg_err)?),
+            })
+        }
+    };
     Ok(ConnOpts {
         delimiter: o.delimiter.clone().into_bytes(),
         raw: o.raw,
         max_frame: o.max_frame.filter(|m| m.is_finite() && *m >= 0.0).map(|m| m as usize),
+        tls,
     })
 }
 
@@ -572,7 +681,7 @@ fn no_state() -> String {
 pub fn listen(host_or_path: String, port: i32, opts: ServerOptions) -> Either<u32, String> {
     let result = (|| {
         let ep = endpoint(&host_or_path, port)?;
-        let copts = conn_opts(&opts.socket)?;
+        let copts = conn_opts(&opts.socket, None)?;
         let lopts = net::ListenOptions {
             unlink: opts.unlink,
             readable_all: opts.readable_all,
@@ -642,7 +751,7 @@ pub fn close_server(id: u32) {
 pub fn udp_bind(host: String, port: u32, opts: SocketOptions) -> Either<u32, String> {
     let result = (|| {
         let ip: IpAddr = host.parse().map_err(|_| "EINVAL".to_string())?;
-        let copts = conn_opts(&opts)?;
+        let copts = conn_opts(&opts, None)?;
         let sock = Datagram::bind(SocketAddr::new(ip, port as u16)).map_err(|e| io_code(&e))?;
         with_state(|st| {
             let id = st.alloc_id();
@@ -710,11 +819,14 @@ pub fn udp_address(id: u32) -> Option<AddressInfo> {
 pub fn connect(host_or_path: String, port: i32, opts: SocketOptions) -> Either<u32, String> {
     let result = (|| {
         let ep = endpoint(&host_or_path, port)?;
-        let copts = conn_opts(&opts)?;
+        let copts = conn_opts(&opts, Some(&host_or_path))?;
         let (sock, _connected) = net::connect(&ep).map_err(|e| io_code(&e))?;
         // Even when already connected, report it from the loop (writability fires at once), so
         // `connect` is always asynchronous, as in Node.
-        let conn = Connection::new(sock, copts.decoder());
+        let mut conn = Connection::new(sock, copts.decoder());
+        if let Some(mode) = &copts.tls {
+            conn = conn.with_tls(mode.session().map_err(|e| tls::error_code(&e))?);
+        }
         with_state(|st| st.add_conn(conn, true, 0).map_err(|e| io_code(&e))).unwrap_or_else(|| Err(no_state()))
     })();
     match result {
@@ -779,8 +891,10 @@ pub fn end(id: u32) {
     with_state(|st| {
         if let Some(Entry::Conn(c)) = st.entries.get_mut(&id) {
             c.ending = true;
-            if !c.connecting && c.conn.pending_writes() == 0 {
-                let _ = c.conn.socket().shutdown(std::net::Shutdown::Write);
+            if !c.connecting && !c.handshaking {
+                let _ = c.conn.close_write();
+                let want = State::desired_events(c);
+                let _ = c.poll.set(want, on_poll);
             }
         }
     });
