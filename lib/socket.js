@@ -13,7 +13,7 @@ const net = require('node:net');
 const { binding, handles } = require('./native.js');
 const { systemError } = require('./errors.js');
 
-const FLUSH_AT = 1 << 20;
+const FLUSH_AT = +(process.env.NIRS_FLUSH_AT || (1 << 20));
 
 // Sockets with unflushed writes, flushed together once per tick.
 let dirty = [];

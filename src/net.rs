@@ -224,6 +224,8 @@ pub struct Connection {
     /// TLS session, when the connection is encrypted (`rbuf` then holds plaintext and `wbuf`
     /// ciphertext).
     tls: Option<Box<rustls::Connection>>,
+    /// `rbuf` is a caller's shared buffer lent by [`read_shared`](Self::read_shared).
+    borrowed: bool,
 }
 
 /// A TLS failure, carried inside an `io::Error` (see [`tls_error`]).
@@ -255,7 +257,7 @@ impl io::Read for SockReader<'_> {
 impl Connection {
     /// Wraps a connected nonblocking socket. `decoder` is `None` for raw mode.
     pub fn new(sock: Socket, decoder: Option<FrameDecoder>) -> Connection {
-        Connection { sock, rbuf: Vec::new(), decoder, wbuf: Vec::new(), wpos: 0, tls: None }
+        Connection { sock, rbuf: Vec::new(), decoder, wbuf: Vec::new(), wpos: 0, tls: None, borrowed: false }
     }
 
     /// Encrypts the connection with `tls` (a fresh client or server session). Handshake bytes are
@@ -400,15 +402,56 @@ impl Connection {
     /// Drops the batch from the read buffer, keeping any unfinished frame.
     pub fn consume(&mut self, r: &Readable) {
         if r.len == self.rbuf.len() {
+            self.rbuf.clear();
             // Idle connections should not pin a large buffer.
             if self.rbuf.capacity() > INITIAL_READ || r.eof {
                 self.rbuf = Vec::new();
-            } else {
-                self.rbuf.clear();
             }
         } else if r.len > 0 {
             self.rbuf.drain(..r.len);
         }
+    }
+
+    /// Like [`read`](Self::read), but reads into `scratch` (a buffer shared by many connections
+    /// on one thread) when no unfinished frame is pending, so connections between bursts hold no
+    /// read buffer and bursts reuse one warm allocation. Call
+    /// [`consume_shared`](Self::consume_shared) with the same `scratch` afterwards, always.
+    pub fn read_shared(&mut self, scratch: &mut Vec<u8>, budget: usize) -> io::Result<Readable> {
+        if self.rbuf.is_empty() && !self.borrowed {
+            std::mem::swap(&mut self.rbuf, scratch);
+            self.rbuf.clear();
+            self.borrowed = true;
+        }
+        let r = self.read(budget);
+        if r.is_err() {
+            self.give_back(scratch);
+        }
+        r
+    }
+
+    /// Drops the batch and returns the shared buffer lent by [`read_shared`](Self::read_shared),
+    /// keeping only the unfinished frame (copied to a buffer of its own).
+    pub fn consume_shared(&mut self, r: &Readable, scratch: &mut Vec<u8>) {
+        if !self.borrowed {
+            return self.consume(r);
+        }
+        if r.len == self.rbuf.len() {
+            self.rbuf.clear();
+        } else if r.len > 0 {
+            self.rbuf.drain(..r.len);
+        }
+        self.give_back(scratch);
+    }
+
+    fn give_back(&mut self, scratch: &mut Vec<u8>) {
+        if !self.borrowed {
+            return;
+        }
+        self.borrowed = false;
+        let tail = if self.rbuf.is_empty() { Vec::new() } else { self.rbuf.clone() };
+        std::mem::swap(&mut self.rbuf, scratch);
+        scratch.clear();
+        self.rbuf = tail;
     }
 
     /// Bytes of an unfinished frame still buffered (non-zero at EOF means the peer stopped mid-frame).
