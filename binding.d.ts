@@ -77,6 +77,10 @@ export interface SocketOptions {
   maxFrame?: number
   /** TLS settings; absent for plain sockets. */
   tls?: TlsSettings
+  /** Client: local address to bind before connecting (TCP). */
+  localAddress?: string
+  /** Client: local port to bind before connecting (TCP). */
+  localPort?: number
 }
 
 /** TLS settings as PEM contents (the JS layer reads node-ipc's file paths). */

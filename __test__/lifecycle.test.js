@@ -438,3 +438,21 @@ test('custom and multi-character delimiters (per instance)', T, async () => {
     }
   }
 });
+
+test('config.interface.localAddress/localPort bind the client end of a TCP connection', T, async () => {
+  const srv = newIpc('s');
+  const cli = newIpc('c');
+  try {
+    const port = await freePort();
+    const localPort = await freePort();
+    const server = await startTcpServer(srv, port);
+    cli.config.interface.localAddress = '127.0.0.1';
+    cli.config.interface.localPort = localPort;
+    const conn = nextEvent(server, 'connect');
+    await connectTcp(cli, 's', port);
+    const [socket] = await conn;
+    assert.equal(socket.remotePort, localPort);
+  } finally {
+    cleanup(cli, srv);
+  }
+});

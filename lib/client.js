@@ -66,7 +66,15 @@ class Client extends PubSub {
       raw: !!client.config.rawBuffer,
       maxFrame: frameLimit(client.config),
       tls: undefined,
+      localAddress: undefined,
+      localPort: undefined,
     };
+    const iface = client.config.interface || {};
+    if (client.port) {
+      // config.interface: each truthy member goes to the connect, as node-ipc passed them to net.connect.
+      if (iface.localAddress) framing.localAddress = String(iface.localAddress);
+      if (iface.localPort) framing.localPort = Number(iface.localPort);
+    }
     let tlsFailure = null;
     if (client.port && client.config.tls) {
       // TLS for connectToNet only, as in node-ipc; local sockets never speak TLS.

@@ -168,7 +168,16 @@ impl Drop for Listener {
 /// Starts a nonblocking connect. Returns the socket and whether it is already connected; if not,
 /// wait until it is writable and call [`finish_connect`].
 pub fn connect(ep: &Endpoint) -> io::Result<(Socket, bool)> {
+    connect_from(ep, None)
+}
+
+/// [`connect`], binding the local end to `local` first (TCP only; node-ipc's
+/// `config.interface.localAddress`/`localPort`).
+pub fn connect_from(ep: &Endpoint, local: Option<SocketAddr>) -> io::Result<(Socket, bool)> {
     let sock = Socket::new(ep.domain(), Type::STREAM, None)?;
+    if let (Some(local), Endpoint::Tcp(_)) = (local, ep) {
+        sock.bind(&SockAddr::from(local))?;
+    }
     sock.set_nonblocking(true)?;
     sock.set_cloexec(true)?;
     #[cfg(any(target_os = "macos", target_os = "ios"))]

@@ -591,6 +591,10 @@ pub struct SocketOptions {
     pub max_frame: Option<f64>,
     /// TLS settings; absent for plain sockets.
     pub tls: Option<TlsSettings>,
+    /// Client: local address to bind before connecting (TCP).
+    pub local_address: Option<String>,
+    /// Client: local port to bind before connecting (TCP).
+    pub local_port: Option<u32>,
 }
 
 /// TLS settings as PEM contents (the JS layer reads node-ipc's file paths).
@@ -829,7 +833,18 @@ pub fn connect(host_or_path: String, port: i32, opts: SocketOptions) -> Either<u
     let result = (|| {
         let ep = endpoint(&host_or_path, port)?;
         let copts = conn_opts(&opts, Some(&host_or_path))?;
-        let (sock, _connected) = net::connect(&ep).map_err(|e| io_code(&e))?;
+        let local = match (&opts.local_address, opts.local_port, &ep) {
+            (None, None, _) | (_, _, Endpoint::Local(_)) => None,
+            (addr, port, Endpoint::Tcp(remote)) => {
+                let ip = match addr {
+                    Some(a) => a.parse::<IpAddr>().map_err(|_| "EINVAL".to_string())?,
+                    None if remote.is_ipv4() => IpAddr::from([0, 0, 0, 0]),
+                    None => IpAddr::from([0u16; 8]),
+                };
+                Some(SocketAddr::new(ip, port.unwrap_or(0) as u16))
+            }
+        };
+        let (sock, _connected) = net::connect_from(&ep, local).map_err(|e| io_code(&e))?;
         // Even when already connected, report it from the loop (writability fires at once), so
         // `connect` is always asynchronous, as in Node.
         let mut conn = Connection::new(sock, copts.decoder());
