@@ -112,20 +112,117 @@ pub const PROTOTYPE_NAMES: &[&str] = &[
 
 /// Parses one frame (delimiter excluded).
 pub fn decode(frame: &[u8]) -> Result<Message, (ErrorCode, String)> {
-    let value: Value = serde_json::from_slice(frame)
+    // One pass straight into the envelope's parts: no map for the top level.
+    let env: Envelope = serde_json::from_slice(frame)
         .map_err(|e| (ErrorCode::InvalidJson, format!("invalid JSON in frame: {e}")))?;
-    let Value::Object(mut obj) = value else {
+    let Envelope::Object { ty, data } = env else {
         return Err((ErrorCode::InvalidMessage, "frame is not a JSON object".into()));
     };
-    let ty = match obj.remove("type") {
-        Some(Value::String(s)) if !s.is_empty() => s,
+    let ty = match ty {
+        Some(TypeField::String(s)) if !s.is_empty() => s,
         _ => return Err((ErrorCode::InvalidEvent, "frame has no string `type`".into())),
     };
     if PROTOTYPE_NAMES.contains(&ty.as_str()) {
         return Err((ErrorCode::InvalidEvent, format!("event name {ty:?} is not allowed")));
     }
-    let data = obj.remove("data").unwrap_or(Value::Null);
-    Ok(Message { r#type: ty, data })
+    Ok(Message { r#type: ty, data: data.unwrap_or(Value::Null) })
+}
+
+/// A frame's top level: an object's `type` and `data` (last one wins, others skipped), or a note
+/// that it was some other JSON value.
+enum Envelope {
+    Object { ty: Option<TypeField>, data: Option<Value> },
+    NotObject,
+}
+
+/// The `type` member: a string, or something else (kept only as "not a string").
+enum TypeField {
+    String(String),
+    Other,
+}
+
+enum Key {
+    Type,
+    Data,
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Key, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a key")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key, E> {
+                Ok(match v {
+                    "type" => Key::Type,
+                    "data" => Key::Data,
+                    _ => Key::Other,
+                })
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for TypeField {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<TypeField, D::Error> {
+        match Value::deserialize(d)? {
+            Value::String(s) => Ok(TypeField::String(s)),
+            _ => Ok(TypeField::Other),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Envelope {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Envelope, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Envelope;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Envelope, A::Error> {
+                let (mut ty, mut data) = (None, None);
+                while let Some(k) = map.next_key::<Key>()? {
+                    match k {
+                        Key::Type => ty = Some(map.next_value::<TypeField>()?),
+                        Key::Data => data = Some(map.next_value::<Value>()?),
+                        Key::Other => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(Envelope::Object { ty, data })
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Envelope, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Envelope::NotObject)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Envelope, E> {
+                Ok(Envelope::NotObject)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Envelope, E> {
+                Ok(Envelope::NotObject)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Envelope, E> {
+                Ok(Envelope::NotObject)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Envelope, E> {
+                Ok(Envelope::NotObject)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Envelope, E> {
+                Ok(Envelope::NotObject)
+            }
+            fn visit_unit<E>(self) -> Result<Envelope, E> {
+                Ok(Envelope::NotObject)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[cfg(test)]
@@ -154,5 +251,13 @@ mod tests {
         assert_eq!(decode(b"[1]").unwrap_err().0, ErrorCode::InvalidMessage);
         assert_eq!(decode(br#"{"type":5}"#).unwrap_err().0, ErrorCode::InvalidEvent);
         assert_eq!(decode(br#"{"type":"constructor"}"#).unwrap_err().0, ErrorCode::InvalidEvent);
+        assert_eq!(decode(b"null").unwrap_err().0, ErrorCode::InvalidMessage);
+        assert_eq!(decode(b"\"s\"").unwrap_err().0, ErrorCode::InvalidMessage);
+        assert_eq!(decode(br#"{"type":""}"#).unwrap_err().0, ErrorCode::InvalidEvent);
+        assert_eq!(decode(br#"{"data":1}"#).unwrap_err().0, ErrorCode::InvalidEvent);
+        assert_eq!(decode(br#"{"type":"a"} x"#).unwrap_err().0, ErrorCode::InvalidJson);
+        // Duplicates: the last one wins, as with JSON.parse.
+        let m = decode(br#"{"data":1,"type":5,"x":{"type":"no"},"type":"b","data":{"z":[1,{"a":null}]}}"#).unwrap();
+        assert_eq!((m.r#type.as_str(), m.data), ("b", json!({"z":[1,{"a":null}]})));
     }
 }
