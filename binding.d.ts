@@ -17,6 +17,12 @@ export interface AddressInfo {
 }
 
 /**
+ * The frames of the read being dispatched, one string each (for the slow path in JS, when the
+ * JSON array of a batch does not parse into one message per frame).
+ */
+export declare function batchFrames(): Array<string>
+
+/**
  * Stops listening (accepted connections stay open) and removes the socket file; also closes a
  * UDP socket.
  */

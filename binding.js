@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.batchFrames = nativeBinding.batchFrames
 module.exports.closeServer = nativeBinding.closeServer
 module.exports.connect = nativeBinding.connect
 module.exports.destroy = nativeBinding.destroy

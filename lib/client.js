@@ -6,7 +6,8 @@
 
 const { PubSub } = require('./pubsub.js');
 const { IpcSocket } = require('./socket.js');
-const { formatFrame, dispatchFrames, checkDelimiter } = require('./frames.js');
+const { formatFrame, dispatchBatch, checkDelimiter } = require('./frames.js');
+const { binding } = require('./native.js');
 const { frameLimit } = require('./config.js');
 const { tlsSettings } = require('./tls.js');
 
@@ -124,7 +125,7 @@ class Client extends PubSub {
   }
 
   _socketFrames(socket, text, count) {
-    dispatchFrames(text, this._delimiter, this, socket);
+    dispatchBatch(text, count, this, socket, binding.batchFrames);
     if (this.config.sync && count > 0) this.queue.next();
   }
 

@@ -51,8 +51,46 @@ function invalidEvent(msg, frame) {
  */
 function dispatchFrames(text, delimiter, target, extra) {
   const frames = text.split(delimiter);
-  const n = frames.length - 1; // the text ends with a delimiter: the last piece is empty
-  for (let i = 0; i < n; i++) {
+  frames.pop(); // the text ends with a delimiter: the last piece is empty
+  dispatchFrameList(frames, target, extra);
+}
+
+/**
+ * Dispatches one read's frames, which the addon hands over as the text of a JSON array
+ * (`[f1,f2,...]`): one JSON.parse for the whole read, which V8 does much faster than one parse per
+ * frame. Only when that array is not exactly `count` well-formed messages (a malformed frame
+ * somewhere) are the frames fetched one by one and decoded separately, so every bad frame gets its
+ * own error and every good one is still delivered.
+ */
+function dispatchBatch(text, count, target, extra, fetchFrames) {
+  let list;
+  try {
+    list = JSON.parse(text);
+  } catch {
+    list = null;
+  }
+  if (list !== null && list.length === count) {
+    let ok = true;
+    for (let i = 0; i < count; i++) {
+      const msg = list[i];
+      if (msg === null || typeof msg !== 'object' || typeof msg.type !== 'string' || Array.isArray(msg) || PROTOTYPE_NAMES.has(msg.type)) {
+        ok = false;
+        break;
+      }
+    }
+    if (ok) {
+      for (let i = 0; i < count; i++) {
+        const msg = list[i];
+        target._message(msg.type, msg.data, extra);
+      }
+      return;
+    }
+  }
+  dispatchFrameList(fetchFrames(), target, extra);
+}
+
+function dispatchFrameList(frames, target, extra) {
+  for (let i = 0; i < frames.length; i++) {
     const frame = frames[i];
     let msg;
     try {
@@ -76,4 +114,4 @@ function checkDelimiter(delimiter) {
   return delimiter;
 }
 
-module.exports = { formatFrame, dispatchFrames, checkDelimiter, PROTOTYPE_NAMES };
+module.exports = { formatFrame, dispatchFrames, dispatchBatch, checkDelimiter, PROTOTYPE_NAMES };

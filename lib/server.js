@@ -10,7 +10,7 @@ const net = require('node:net');
 const { PubSub } = require('./pubsub.js');
 const { IpcSocket } = require('./socket.js');
 const { binding, handles } = require('./native.js');
-const { formatFrame, dispatchFrames, checkDelimiter } = require('./frames.js');
+const { formatFrame, dispatchFrames, dispatchBatch, checkDelimiter } = require('./frames.js');
 const { frameLimit } = require('./config.js');
 const { systemError } = require('./errors.js');
 const { tlsSettings } = require('./tls.js');
@@ -259,8 +259,8 @@ class Server extends PubSub {
     this.publish('close', hadError);
   }
 
-  _socketFrames(socket, text) {
-    dispatchFrames(text, this._delimiter, this, socket);
+  _socketFrames(socket, text, count) {
+    dispatchBatch(text, count, this, socket, binding.batchFrames);
   }
 
   _socketData(socket, buf) {

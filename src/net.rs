@@ -505,6 +505,11 @@ impl Connection {
         self.wbuf.extend_from_slice(data);
     }
 
+    /// The frame delimiter (`None` in raw mode).
+    pub fn delimiter(&self) -> Option<&[u8]> {
+        self.decoder.as_ref().map(|d| d.delimiter())
+    }
+
     /// True in raw mode (no framing).
     pub fn is_raw(&self) -> bool {
         self.decoder.is_none()

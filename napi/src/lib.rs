@@ -72,6 +72,50 @@ struct State {
     read_buf: Vec<u8>,
     /// Bytes read per socket per loop iteration.
     read_budget: usize,
+    /// The frames of the read being dispatched, as a JSON array.
+    batch: FrameArray,
+}
+
+/// The frames of one read as the text of a JSON array (`[f1,f2,...]`), with where each frame
+/// ends, so JS can get the frames one by one when the array does not parse as N messages.
+#[derive(Default)]
+struct FrameArray {
+    /// `[` + frames joined by `,` + `]`.
+    text: Vec<u8>,
+    /// Offset in `text` of the byte after each frame (its `,` or the final `]`).
+    ends: Vec<usize>,
+}
+
+impl FrameArray {
+    fn build(&mut self, batch: &[u8], delimiter: &[u8]) {
+        self.text.clear();
+        self.ends.clear();
+        self.text.reserve(batch.len() + 2);
+        self.text.push(b'[');
+        let mut start = 0;
+        for pos in memchr::memmem::find_iter(batch, delimiter) {
+            if pos < start {
+                continue; // overlapping match inside the previous delimiter
+            }
+            self.text.extend_from_slice(&batch[start..pos]);
+            self.ends.push(self.text.len());
+            self.text.push(b',');
+            start = pos + delimiter.len();
+        }
+        if let Some(last) = self.text.last_mut() {
+            if *last == b',' {
+                *last = b']';
+            } else {
+                self.text.push(b']');
+            }
+        }
+    }
+
+    /// Frame `i`'s bytes.
+    fn frame(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 1 } else { self.ends[i - 1] + 1 };
+        &self.text[start..self.ends[i]]
+    }
 }
 
 enum Entry {
@@ -353,8 +397,12 @@ impl State {
                             &mut value,
                         ));
                         evs.push(Ev::Data(id, value));
-                    } else {
-                        check(sys::napi_create_string_utf8(env, bytes.as_ptr().cast(), bytes.len() as isize, &mut value));
+                    } else if r.frames > 0 {
+                        // Hand JS one JSON array of all the frames: one JSON.parse per read.
+                        let delimiter = c.conn.delimiter().unwrap_or(b"\x0c");
+                        self.batch.build(bytes, delimiter);
+                        let text = &self.batch.text;
+                        check(sys::napi_create_string_utf8(env, text.as_ptr().cast(), text.len() as isize, &mut value));
                         evs.push(Ev::Frames(id, value, r.frames));
                     }
                 }
@@ -562,6 +610,7 @@ pub fn init(env: Env, dispatch: Unknown) -> Result<()> {
             entries: HashMap::new(),
             dgram_buf: Vec::new(),
             read_buf: Vec::new(),
+            batch: FrameArray::default(),
             read_budget: std::env::var("NIRS_READ_BUDGET").ok().and_then(|v| v.parse().ok()).unwrap_or(READ_BUDGET),
         })
     });
@@ -922,6 +971,17 @@ pub fn end(id: u32) {
             }
         }
     });
+}
+
+/// The frames of the read being dispatched, one string each (for the slow path in JS, when the
+/// JSON array of a batch does not parse into one message per frame).
+#[napi]
+pub fn batch_frames(env: Env) -> Result<Vec<String>> {
+    let _ = env;
+    Ok(with_state(|st| {
+        (0..st.batch.ends.len()).map(|i| String::from_utf8_lossy(st.batch.frame(i)).into_owned()).collect()
+    })
+    .unwrap_or_default())
 }
 
 /// Bytes queued on a connection that the kernel has not taken yet.
