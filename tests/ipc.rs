@@ -532,3 +532,30 @@ fn works_on_a_current_thread_runtime() {
         server.shutdown().await;
     });
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn disconnect_right_after_emit_still_delivers() {
+    let config = cfg();
+    let mut server = Server::serve_net("127.0.0.1", 0, &config).await.unwrap();
+    let addr = server.local_addr().unwrap();
+    for i in 0..20 {
+        let mut client = Client::connect_addr(addr, &config);
+        client.emit("last-words", &i).unwrap();
+        client.disconnect();
+        let mut seen = Vec::new();
+        while let Some(ev) = bounded("client end", client.recv()).await {
+            seen.push(kind(&ev));
+        }
+        assert_eq!(seen, ["connect", "disconnect", "destroy"]);
+        assert!(matches!(sev(&mut server).await, ServerEvent::Connect(_)));
+        assert_eq!(smsg(&mut server).await.0.data, json!(i));
+        assert!(matches!(sev(&mut server).await, ServerEvent::Disconnect { .. }));
+    }
+    // Nothing queued: disconnect abandons the attempt at once.
+    let mut idle = Client::connect_addr(addr, &config);
+    idle.disconnect();
+    while let Some(ev) = bounded("idle end", idle.recv()).await {
+        assert!(!matches!(ev, ClientEvent::Message(_)));
+    }
+    server.shutdown().await;
+}

@@ -48,6 +48,10 @@ enum Target {
 
 const INFINITE: u64 = u64::MAX;
 
+/// How long a connection attempt in progress may still take after `disconnect()` when frames are
+/// queued.
+const FLUSH_GRACE: Duration = Duration::from_secs(5);
+
 fn retries_to_u64(r: Option<u32>) -> u64 {
     r.map(u64::from).unwrap_or(INFINITE)
 }
@@ -97,7 +101,9 @@ impl ClientHandle {
     }
 
     /// Closes for good (node-ipc's `ipc.disconnect(id)`): writes what is queued, closes, then
-    /// reports `Disconnect` (if connected) and `Destroy`. No reconnection follows.
+    /// reports `Disconnect` (if connected) and `Destroy`. No reconnection follows. Called while a
+    /// connection attempt is in progress with frames queued, the attempt may finish (within 5 s)
+    /// so that they are delivered; a failed attempt is not retried.
     pub fn disconnect(&self) {
         self.shared.out.close();
         self.shared.explicit.fire();
@@ -302,8 +308,16 @@ async fn open(target: &Target) -> io::Result<Conn> {
 
 async fn supervise(target: Target, shared: Arc<ClientShared>, config: Config, tx: mpsc::Sender<Vec<ClientEvent>>) {
     loop {
+        // disconnect() during an attempt abandons it, unless frames are queued: then the attempt
+        // gets up to FLUSH_GRACE to connect and deliver them (disconnect writes what is queued).
+        let abandon = async {
+            shared.explicit.wait().await;
+            if shared.out.pending() > 0 {
+                tokio::time::sleep(FLUSH_GRACE).await;
+            }
+        };
         let attempt = tokio::select! {
-            _ = shared.explicit.wait() => None,
+            _ = abandon => None,
             r = open(&target) => Some(r),
         };
         match attempt {
