@@ -56,6 +56,27 @@
 //! # Ok(()) }
 //! ```
 
+//!
+//! node-ipc's basic `world` server, the way the README shows it (listens on `/tmp/app.world`):
+//!
+//! ```no_run
+//! use node_ipc_rs::ipc::{Config, Server, ServerEvent};
+//! use serde_json::json;
+//!
+//! #[tokio::main(flavor = "current_thread")]
+//! async fn main() -> Result<(), node_ipc_rs::ipc::Error> {
+//!     let config = Config { id: "world".into(), ..Config::default() };
+//!     let mut server = Server::serve(&config).await?;          // /tmp/app.world, like ipc.serve()
+//!     while let Some(event) = server.recv().await {
+//!         if let ServerEvent::Message { message, peer } = event {
+//!             let text = message.data["message"].as_str().unwrap_or_default();
+//!             peer.emit("app.message", &json!({ "id": "world", "message": format!("{text} world!") }))?;
+//!         }
+//!     }
+//!     Ok(())
+//! }
+//! ```
+
 mod client;
 mod conn;
 mod server;
