@@ -9,6 +9,9 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/** The bound address of a TCP server or a UDP socket. */
+export declare function address(id: number): AddressInfo | null
+
 /** A TCP address. */
 export interface AddressInfo {
   address: string
@@ -56,9 +59,6 @@ export declare function peer(id: number): AddressInfo | null
 /** Bytes queued on a connection that the kernel has not taken yet. */
 export declare function pendingBytes(id: number): number
 
-/** The bound address of a TCP server. */
-export declare function serverAddress(id: number): AddressInfo | null
-
 /** Options for a listening server. */
 export interface ServerOptions {
   /** Remove a stale socket file at the path first. */
@@ -104,9 +104,6 @@ export interface TlsSettings {
   /** Client: name to verify (defaults to the host). */
   servername?: string
 }
-
-/** The bound address of a UDP socket. */
-export declare function udpAddress(id: number): AddressInfo | null
 
 /** Binds a UDP socket to an IP address and port. Returns its id or an error code. */
 export declare function udpBind(host: string, port: number, opts: SocketOptions): number | string

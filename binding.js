@@ -835,6 +835,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 // linked import resolves to `undefined`.
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
+module.exports.address = nativeBinding.address
 module.exports.batchFrames = nativeBinding.batchFrames
 module.exports.closeServer = nativeBinding.closeServer
 module.exports.connect = nativeBinding.connect
@@ -844,8 +845,6 @@ module.exports.init = nativeBinding.init
 module.exports.listen = nativeBinding.listen
 module.exports.peer = nativeBinding.peer
 module.exports.pendingBytes = nativeBinding.pendingBytes
-module.exports.serverAddress = nativeBinding.serverAddress
-module.exports.udpAddress = nativeBinding.udpAddress
 module.exports.udpBind = nativeBinding.udpBind
 module.exports.udpSendBuf = nativeBinding.udpSendBuf
 module.exports.udpSendStr = nativeBinding.udpSendStr

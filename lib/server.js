@@ -27,9 +27,8 @@ class Listener extends EventEmitter {
   address() {
     const o = this._owner;
     if (!this.listening) return null;
-    if (o.udp4 || o.udp6) return binding.udpAddress(o._lid);
-    if (!o.port) return o._boundPath;
-    return binding.serverAddress(o._lid);
+    if (!o.port && !o.udp4 && !o.udp6) return o._boundPath;
+    return binding.address(o._lid);
   }
 
   close(cb) {

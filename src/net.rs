@@ -3,7 +3,7 @@
 //!
 //! Everything here is plain `socket2`/std: no runtime, no Node.
 
-use std::io::{self, Read};
+use std::io;
 use std::mem::MaybeUninit;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
@@ -565,17 +565,6 @@ fn send_some(sock: &Socket, data: &[u8]) -> io::Result<usize> {
     }
 }
 
-/// Reads from a socket into a plain slice (used by tests and simple callers).
-pub fn read_some(sock: &Socket, buf: &mut [u8]) -> io::Result<usize> {
-    (&*sock).read(buf)
-}
-
-/// Describes the remote end for JS (`remoteAddress`, `remotePort`, `remoteFamily`).
-pub fn peer_info(sock: &Socket) -> Option<(String, u16, &'static str)> {
-    let addr = sock.peer_addr().ok()?.as_socket()?;
-    let family = if addr.is_ipv4() { "IPv4" } else { "IPv6" };
-    Some((addr.ip().to_string(), addr.port(), family))
-}
 
 /// A bound, nonblocking UDP socket (node-ipc's `udp4`/`udp6` servers).
 #[derive(Debug)]

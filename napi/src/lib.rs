@@ -737,6 +737,21 @@ fn no_state() -> String {
     "ERR_IPC_NOT_INITIALISED".into()
 }
 
+/// Polls `fd` for readability and stores the entry `make` builds around the poll handle.
+fn register(fd: c_int, make: impl FnOnce(Poll) -> Entry) -> std::result::Result<u32, String> {
+    with_state(|st| {
+        let id = st.alloc_id();
+        let mut poll = Poll::new(st.lp, fd, id).map_err(uv::err_name)?;
+        if let Err(rc) = poll.set(UV_READABLE, on_poll) {
+            poll.close();
+            return Err(uv::err_name(rc));
+        }
+        st.entries.insert(id, make(poll));
+        Ok(id)
+    })
+    .unwrap_or_else(|| Err(no_state()))
+}
+
 /// Listens on a local path (`port` < 0) or an IP address and port. Returns the server id, or an
 /// error code (`EADDRINUSE`, `EACCES`, ...).
 #[napi]
@@ -751,25 +766,14 @@ pub fn listen(host_or_path: String, port: i32, opts: ServerOptions) -> Either<u3
             ..net::ListenOptions::default()
         };
         let listener = Listener::bind(&ep, &lopts).map_err(|e| io_code(&e))?;
-        with_state(|st| {
-            let id = st.alloc_id();
-            let mut poll = Poll::new(st.lp, listener.as_raw_fd(), id).map_err(uv::err_name)?;
-            if let Err(rc) = poll.set(UV_READABLE, on_poll) {
-                poll.close();
-                return Err(uv::err_name(rc));
-            }
-            let max = if opts.max_connections.is_finite() && opts.max_connections >= 0.0 {
-                opts.max_connections as usize
-            } else {
-                usize::MAX
-            };
-            st.entries.insert(
-                id,
-                Entry::Server(Server { listener, poll, max_connections: max, conn_opts: copts, active: 0 }),
-            );
-            Ok(id)
+        let max = if opts.max_connections.is_finite() && opts.max_connections >= 0.0 {
+            opts.max_connections as usize
+        } else {
+            usize::MAX
+        };
+        register(listener.as_raw_fd(), |poll| {
+            Entry::Server(Server { listener, poll, max_connections: max, conn_opts: copts, active: 0 })
         })
-        .unwrap_or_else(|| Err(no_state()))
     })();
     match result {
         Ok(id) => Either::A(id),
@@ -777,15 +781,20 @@ pub fn listen(host_or_path: String, port: i32, opts: ServerOptions) -> Either<u3
     }
 }
 
-/// The bound address of a TCP server.
+fn addr_info(a: SocketAddr) -> AddressInfo {
+    AddressInfo {
+        address: a.ip().to_string(),
+        port: a.port() as u32,
+        family: if a.is_ipv4() { "IPv4".into() } else { "IPv6".into() },
+    }
+}
+
+/// The bound address of a TCP server or a UDP socket.
 #[napi]
-pub fn server_address(id: u32) -> Option<AddressInfo> {
+pub fn address(id: u32) -> Option<AddressInfo> {
     with_state(|st| match st.entries.get(&id) {
-        Some(Entry::Server(s)) => s.listener.local_addr().map(|a| AddressInfo {
-            address: a.ip().to_string(),
-            port: a.port() as u32,
-            family: if a.is_ipv4() { "IPv4".into() } else { "IPv6".into() },
-        }),
+        Some(Entry::Server(s)) => s.listener.local_addr().map(addr_info),
+        Some(Entry::Udp(u)) => u.sock.local_addr().ok().map(addr_info),
         _ => None,
     })
     .flatten()
@@ -815,17 +824,7 @@ pub fn udp_bind(host: String, port: u32, opts: SocketOptions) -> Either<u32, Str
         let ip: IpAddr = host.parse().map_err(|_| "EINVAL".to_string())?;
         let copts = conn_opts(&opts, None)?;
         let sock = Datagram::bind(SocketAddr::new(ip, port as u16)).map_err(|e| io_code(&e))?;
-        with_state(|st| {
-            let id = st.alloc_id();
-            let mut poll = Poll::new(st.lp, sock.as_raw_fd(), id).map_err(uv::err_name)?;
-            if let Err(rc) = poll.set(UV_READABLE, on_poll) {
-                poll.close();
-                return Err(uv::err_name(rc));
-            }
-            st.entries.insert(id, Entry::Udp(Udp { sock, poll, opts: copts }));
-            Ok(id)
-        })
-        .unwrap_or_else(|| Err(no_state()))
+        register(sock.as_raw_fd(), |poll| Entry::Udp(Udp { sock, poll, opts: copts }))
     })();
     match result {
         Ok(id) => Either::A(id),
@@ -858,20 +857,6 @@ pub fn udp_send_str(id: u32, data: String, address: String, port: u32) -> Option
 #[napi]
 pub fn udp_send_buf(id: u32, data: BufferSlice, address: String, port: u32) -> Option<String> {
     udp_send(id, &data, &address, port)
-}
-
-/// The bound address of a UDP socket.
-#[napi]
-pub fn udp_address(id: u32) -> Option<AddressInfo> {
-    with_state(|st| match st.entries.get(&id) {
-        Some(Entry::Udp(u)) => u.sock.local_addr().ok().map(|a| AddressInfo {
-            address: a.ip().to_string(),
-            port: a.port() as u32,
-            family: if a.is_ipv4() { "IPv4".into() } else { "IPv6".into() },
-        }),
-        _ => None,
-    })
-    .flatten()
 }
 
 /// Starts connecting to a local path (`port` < 0) or an IP address and port. Returns the
@@ -998,8 +983,7 @@ pub fn pending_bytes(id: u32) -> f64 {
 #[napi]
 pub fn peer(id: u32) -> Option<AddressInfo> {
     with_state(|st| match st.entries.get(&id) {
-        Some(Entry::Conn(c)) => net::peer_info(c.conn.socket())
-            .map(|(address, port, family)| AddressInfo { address, port: port as u32, family: family.into() }),
+        Some(Entry::Conn(c)) => c.conn.socket().peer_addr().ok().and_then(|a| a.as_socket()).map(addr_info),
         _ => None,
     })
     .flatten()
