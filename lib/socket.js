@@ -13,7 +13,7 @@ const net = require('node:net');
 const { binding, handles } = require('./native.js');
 const { systemError } = require('./errors.js');
 
-const FLUSH_AT = +(process.env.NIRS_FLUSH_AT || (1 << 20));
+const FLUSH_AT = 1 << 20;
 
 // Sockets with unflushed writes, flushed together once per tick.
 let dirty = [];
@@ -64,8 +64,8 @@ class IpcSocket extends EventEmitter {
     handles.set(nid, this);
   }
 
-  // Outgoing connection. `addresses` is a list of {address, family} to try in order (TCP), or
-  // null for a local socket at `path`.
+  // Outgoing connection: to the local socket `path` when `port` is undefined, else to TCP
+  // `path`:`port`, trying each address a host name resolves to (IPv4 first) until one answers.
   _connect(path, port, interfaceOptions) {
     this.connecting = true;
     this.writable = true;
