@@ -1,7 +1,6 @@
 //! The client: connect, reconnect with node-ipc's rules, emit, receive.
 
 use std::fmt;
-use std::io;
 use std::net::SocketAddr;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -15,6 +14,7 @@ use tokio::sync::mpsc;
 
 use super::conn::{read_loop, send_event, write_loop, Incoming, Outbox, ReadEnd, Signal, WriteEnd};
 use super::server::quiet_write_error;
+use super::tls::ClientTls;
 use super::{Config, Error, Message, Result};
 use crate::net::Endpoint;
 
@@ -212,12 +212,47 @@ impl Client {
         Client::start(Target::Path(path.as_ref().to_path_buf()), config)
     }
 
-    /// Connects over TCP to `host:port` (resolved at every attempt).
+    /// Connects over TCP to `host:port` (resolved at every attempt); over TLS when
+    /// [`Config::tls`] is set, verifying the certificate against `host` (or `servername`).
+    /// `Connect` is reported once the handshake is done; a failed handshake is an `Error` with
+    /// Node's code (e.g. `UNABLE_TO_VERIFY_LEAF_SIGNATURE`), then `Disconnect` and the usual
+    /// retry rules. TLS settings that cannot be used (unreadable file, bad PEM) give an `Error`
+    /// (`ENOENT`, `ERR_IPC_TLS_CONFIGURATION`, …) and `Destroy` at once.
+    ///
+    /// ```
+    /// use node_ipc_rs::ipc::{Client, ClientEvent, Config, Server, ServerEvent, TlsConfig};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), node_ipc_rs::ipc::Error> {
+    /// let fx = concat!(env!("CARGO_MANIFEST_DIR"), "/__test__/fixtures/");
+    /// let server_tls = TlsConfig {
+    ///     private: Some(format!("{fx}server.key").into()),
+    ///     public: Some(format!("{fx}server.pem").into()),
+    ///     ..TlsConfig::default()
+    /// };
+    /// let client_tls = TlsConfig { trusted_connections: vec![format!("{fx}ca.pem").into()], ..TlsConfig::default() };
+    ///
+    /// let mut server = Server::serve_net("127.0.0.1", 0, &Config { tls: Some(server_tls), ..Config::default() }).await?;
+    /// let port = server.local_addr().unwrap().port();
+    /// let mut client = Client::connect_net("localhost", port, &Config { tls: Some(client_tls), ..Config::default() });
+    /// assert!(client.connected().await); // after the handshake: the certificate is valid for "localhost"
+    /// client.emit("secret", &"over TLS")?;
+    /// loop {
+    ///     if let Some(ServerEvent::Message { message, .. }) = server.recv().await {
+    ///         assert_eq!(message.data, "over TLS");
+    ///         break;
+    ///     }
+    /// }
+    /// client.disconnect();
+    /// server.shutdown().await;
+    /// # Ok(()) }
+    /// ```
     pub fn connect_net(host: &str, port: u16, config: &Config) -> Client {
         Client::start(Target::Net(host.to_string(), port), config)
     }
 
-    /// Connects over TCP to `addr`.
+    /// Connects over TCP to `addr`; over TLS when [`Config::tls`] is set, verifying the
+    /// certificate against the IP address (or `servername`), as [`connect_net`](Client::connect_net).
     pub fn connect_addr(addr: SocketAddr, config: &Config) -> Client {
         Client::start(Target::Addr(addr), config)
     }
@@ -243,7 +278,13 @@ impl Client {
             destroyed: Signal::default(),
         });
         let (tx, rx) = mpsc::channel(config.event_queue.max(1));
-        tokio::spawn(supervise(target, shared.clone(), config.clone(), tx));
+        // TLS only for TCP targets; the settings are read and checked once, here.
+        let tls = match (&config.tls, &target) {
+            (Some(t), Target::Net(..) | Target::Addr(_)) => Some(t.connector()),
+            _ => None,
+        };
+        let config = Config { tls: None, ..config.clone() };
+        tokio::spawn(supervise(target, tls, shared.clone(), config, tx));
         Client { handle: ClientHandle { shared }, events: rx, pending: Vec::new().into_iter() }
     }
 
@@ -288,25 +329,49 @@ impl Client {
 enum Conn {
     Unix(tokio::net::UnixStream),
     Tcp(tokio::net::TcpStream),
+    Tls(Box<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>),
 }
 
-async fn open(target: &Target) -> io::Result<Conn> {
-    match target {
-        Target::Path(p) => tokio::net::UnixStream::connect(p).await.map(Conn::Unix),
-        Target::Net(host, port) => {
-            let s = tokio::net::TcpStream::connect((host.as_str(), *port)).await?;
-            let _ = s.set_nodelay(true);
-            Ok(Conn::Tcp(s))
-        }
-        Target::Addr(a) => {
-            let s = tokio::net::TcpStream::connect(a).await?;
-            let _ = s.set_nodelay(true);
-            Ok(Conn::Tcp(s))
+/// Connects, and with TLS also completes the handshake.
+async fn open(target: &Target, tls: Option<&ClientTls>) -> Result<Conn> {
+    let (s, host) = match target {
+        Target::Path(p) => return Ok(tokio::net::UnixStream::connect(p).await.map(Conn::Unix)?),
+        Target::Net(host, port) => (tokio::net::TcpStream::connect((host.as_str(), *port)).await?, None),
+        Target::Addr(a) => (tokio::net::TcpStream::connect(a).await?, Some(a.ip().to_string())),
+    };
+    let _ = s.set_nodelay(true);
+    match tls {
+        None => Ok(Conn::Tcp(s)),
+        Some(tls) => {
+            let host = match (target, &host) {
+                (Target::Net(h, _), _) => h.as_str(),
+                (_, Some(h)) => h.as_str(),
+                _ => "",
+            };
+            Ok(Conn::Tls(Box::new(tls.connect(host, s).await?)))
         }
     }
 }
 
-async fn supervise(target: Target, shared: Arc<ClientShared>, config: Config, tx: mpsc::Sender<Vec<ClientEvent>>) {
+async fn supervise(
+    target: Target,
+    tls: Option<Result<ClientTls>>,
+    shared: Arc<ClientShared>,
+    config: Config,
+    tx: mpsc::Sender<Vec<ClientEvent>>,
+) {
+    let tls = match tls {
+        None => None,
+        Some(Ok(t)) => Some(t),
+        Some(Err(e)) => {
+            // Unusable settings: no attempt can succeed.
+            send_event(&tx, ClientEvent::Error(e)).await;
+            shared.out.mark_closed();
+            shared.destroyed.fire();
+            send_event(&tx, ClientEvent::Destroy).await;
+            return;
+        }
+    };
     loop {
         // disconnect() during an attempt abandons it, unless frames are queued: then the attempt
         // gets up to FLUSH_GRACE to connect and deliver them (disconnect writes what is queued).
@@ -318,11 +383,11 @@ async fn supervise(target: Target, shared: Arc<ClientShared>, config: Config, tx
         };
         let attempt = tokio::select! {
             _ = abandon => None,
-            r = open(&target) => Some(r),
+            r = open(&target, tls.as_ref()) => Some(r),
         };
         match attempt {
             None => break, // disconnect() before connecting: just destroy
-            Some(Err(e)) => send_event(&tx, ClientEvent::Error(Error::Io(e))).await,
+            Some(Err(e)) => send_event(&tx, ClientEvent::Error(e)).await,
             Some(Ok(conn)) => {
                 shared.connected.store(true, Ordering::SeqCst);
                 send_event(&tx, ClientEvent::Connect).await;
@@ -335,6 +400,10 @@ async fn supervise(target: Target, shared: Arc<ClientShared>, config: Config, tx
                     }
                     Conn::Tcp(s) => {
                         let (r, w) = s.into_split();
+                        run_conn(r, w, &shared, &config, &tx).await
+                    }
+                    Conn::Tls(s) => {
+                        let (r, w) = tokio::io::split(*s);
                         run_conn(r, w, &shared, &config, &tx).await
                     }
                 };
@@ -394,8 +463,8 @@ where
     kill.fire();
     let wend = writer.await.ok();
     match (end, wend) {
-        (ReadEnd::Io(e), _) => Some(Error::Io(e)),
-        (_, Some(WriteEnd::Io(e))) if !quiet_write_error(&e) => Some(Error::Io(e)),
+        (ReadEnd::Io(e), _) => Some(Error::from(e)),
+        (_, Some(WriteEnd::Io(e))) if !quiet_write_error(&e) => Some(Error::from(e)),
         _ => None,
     }
 }

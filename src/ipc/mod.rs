@@ -9,6 +9,12 @@
 //! - [`Client`]: connects by path or address and reconnects with node-ipc's `retry` /
 //!   `maxRetries` / `stopRetrying` rules, reporting `Connect`, `Disconnect`, `Destroy` and
 //!   `Error` events.
+//! - TLS ([`Config::tls`], a [`TlsConfig`] named like node-ipc's `config.tls`): TCP servers and
+//!   clients run over rustls (tokio-rustls), verifying certificates by default, with mutual TLS
+//!   on request; failures carry Node's codes (`UNABLE_TO_VERIFY_LEAF_SIGNATURE`, …). Plain
+//!   connections are unaffected.
+//! - [`UdpServer`]: node-ipc's `udp4`/`udp6` servers: one datagram per `emit_to`, replies by
+//!   address, broadcast to every address that has sent to it.
 //! - Events arrive as an async stream: call [`Server::recv`] / [`Client::recv`] in a loop.
 //! - Messages are `{type, data}` with `data` as [`serde_json::Value`] or any `Serialize` type
 //!   ([`Message::data_as`] reads it back as any `Deserialize` type), written byte for byte like
@@ -80,6 +86,8 @@
 mod client;
 mod conn;
 mod server;
+mod tls;
+mod udp;
 
 use std::fmt;
 use std::io;
@@ -89,6 +97,8 @@ pub use crate::error::ErrorCode;
 pub use crate::message::Message;
 pub use client::{Client, ClientEvent, ClientHandle};
 pub use server::{Peer, Server, ServerEvent, ServerHandle};
+pub use tls::TlsConfig;
+pub use udp::{UdpEvent, UdpHandle, UdpServer};
 
 /// Settings, named and defaulted like node-ipc's `ipc.config` (9/12).
 ///
@@ -140,6 +150,10 @@ pub struct Config {
     /// Capacity of the event queue in batches (one batch per socket read). When the application
     /// does not keep up, reading pauses, which pushes back on the peer. Default 256.
     pub event_queue: usize,
+    /// `tls`: run TCP servers ([`Server::serve_net`]) and TCP clients ([`Client::connect_net`],
+    /// [`Client::connect_addr`]) over TLS (rustls). `None` (the default): plain TCP. Unix sockets
+    /// and UDP never use TLS (node-ipc's local clients never do either).
+    pub tls: Option<TlsConfig>,
 }
 
 impl Default for Config {
@@ -162,6 +176,7 @@ impl Default for Config {
             max_retries: None,
             stop_retrying: false,
             event_queue: 256,
+            tls: None,
         }
     }
 }
@@ -211,6 +226,18 @@ pub enum Error {
     Json(serde_json::Error),
     /// The connection or client is closed: nothing can be sent any more.
     Closed,
+    /// A TLS handshake or session failed. `code` is the code Node reports for the same failure
+    /// (`UNABLE_TO_VERIFY_LEAF_SIGNATURE`, `ERR_TLS_CERT_ALTNAME_INVALID`,
+    /// `ERR_TLS_PEER_CERTIFICATE_REQUIRED`, `ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED`, …; see
+    /// [`crate::tls::error_code`]).
+    Tls {
+        /// Node's code.
+        code: String,
+        /// The rustls error.
+        error: rustls::Error,
+    },
+    /// Invalid TLS settings (`ERR_IPC_TLS_CONFIGURATION`), e.g. a server without a certificate.
+    TlsConfig(crate::tls::TlsConfigError),
 }
 
 /// `Result` with [`Error`].
@@ -218,7 +245,8 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// The code JS would show as `err.code`: `ERR_IPC_*` for protocol errors, the errno name
-    /// (`ECONNREFUSED`, …) for common socket errors, `None` otherwise.
+    /// (`ECONNREFUSED`, …) for common socket errors, Node's TLS codes for TLS failures
+    /// ([`Error::Tls`], [`Error::TlsConfig`]), `None` otherwise.
     ///
     /// ```
     /// use node_ipc_rs::ipc::{Error, ErrorCode};
@@ -227,10 +255,12 @@ impl Error {
     /// let e = Error::Io(std::io::Error::from_raw_os_error(libc::ECONNREFUSED));
     /// assert_eq!(e.code(), Some("ECONNREFUSED"));
     /// ```
-    pub fn code(&self) -> Option<&'static str> {
+    pub fn code(&self) -> Option<&str> {
         match self {
             Error::Protocol { code, .. } => Some(code.as_str()),
             Error::Io(e) => errno_name(e),
+            Error::Tls { code, .. } => Some(code),
+            Error::TlsConfig(e) => Some(e.code()),
             _ => None,
         }
     }
@@ -265,6 +295,10 @@ fn errno_name(e: &io::Error) -> Option<&'static str> {
         libc::ENOTSOCK => "ENOTSOCK",
         libc::EMFILE => "EMFILE",
         libc::ENAMETOOLONG => "ENAMETOOLONG",
+        libc::EMSGSIZE => "EMSGSIZE",
+        libc::ENOBUFS => "ENOBUFS",
+        libc::EAFNOSUPPORT => "EAFNOSUPPORT",
+        libc::EINVAL => "EINVAL",
         _ => return None,
     })
 }
@@ -279,6 +313,8 @@ impl fmt::Display for Error {
             },
             Error::Json(e) => write!(f, "JSON: {e}"),
             Error::Closed => f.write_str("the connection is closed"),
+            Error::Tls { code, error } => write!(f, "{code}: {error}"),
+            Error::TlsConfig(e) => write!(f, "{}: {e}", e.code()),
         }
     }
 }
@@ -288,14 +324,20 @@ impl std::error::Error for Error {
         match self {
             Error::Io(e) => Some(e),
             Error::Json(e) => Some(e),
+            Error::Tls { error, .. } => Some(error),
+            Error::TlsConfig(e) => Some(e),
             _ => None,
         }
     }
 }
 
 impl From<io::Error> for Error {
+    /// An I/O error, or the TLS error tokio-rustls wrapped in one ([`Error::Tls`]).
     fn from(e: io::Error) -> Self {
-        Error::Io(e)
+        match tls::take_rustls(e) {
+            Ok(tls_error) => tls::from_rustls(tls_error),
+            Err(e) => Error::Io(e),
+        }
     }
 }
 

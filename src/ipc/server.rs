@@ -16,6 +16,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 
 use super::conn::{read_loop, send_event, write_loop, Incoming, Outbox, ReadEnd, Signal, WriteEnd};
 use super::{Config, Error, Message, Result};
@@ -314,6 +315,13 @@ impl Server {
     }
 
     /// Listens on TCP `host:port` (port 0 picks a free port: see [`ServerHandle::local_addr`]).
+    ///
+    /// With [`Config::tls`] set, every connection runs over TLS: `Connect` is reported once the
+    /// handshake is done, and a failed handshake (for example a client without a certificate under
+    /// `request_cert`: `ERR_TLS_PEER_CERTIFICATE_REQUIRED`) is an [`ServerEvent::Error`] with
+    /// Node's code and `peer: None`, with no `Connect` or `Disconnect`. Settings that cannot be used
+    /// fail here (`ERR_IPC_TLS_CONFIGURATION`, `ENOENT`, …). See [`Client::connect_net`](super::Client::connect_net)
+    /// for an example.
     pub async fn serve_net(host: &str, port: u16, config: &Config) -> Result<Server> {
         let addr = tokio::net::lookup_host((host, port))
             .await?
@@ -322,8 +330,12 @@ impl Server {
         Server::bind(Endpoint::Tcp(addr), config).await
     }
 
-    /// Listens on `endpoint`.
+    /// Listens on `endpoint` (TLS for TCP when [`Config::tls`] is set).
     pub async fn bind(endpoint: Endpoint, config: &Config) -> Result<Server> {
+        let tls = match (&config.tls, &endpoint) {
+            (Some(t), Endpoint::Tcp(_)) => Some(t.acceptor()?),
+            _ => None,
+        };
         let (listener, local_addr, path) = match &endpoint {
             Endpoint::Local(path) => (Listener::Unix(bind_unix(path, config)?), None, Some(path.clone())),
             Endpoint::Tcp(addr) => {
@@ -342,7 +354,9 @@ impl Server {
             path: path.clone(),
             task: Mutex::new(None),
         });
-        let task = tokio::spawn(accept_loop(listener, shared.clone(), config.clone(), tx, path.zip(inode)));
+        // Cloned for every connection: without the TLS settings, already prepared in `tls`.
+        let config = Config { tls: None, ..config.clone() };
+        let task = tokio::spawn(accept_loop(listener, tls, shared.clone(), config, tx, path.zip(inode)));
         *shared.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
         Ok(Server { handle: ServerHandle { shared }, events: rx, pending: Vec::new().into_iter() })
     }
@@ -406,6 +420,7 @@ static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
 
 async fn accept_loop(
     listener: Listener,
+    tls: Option<TlsAcceptor>,
     shared: Arc<ServerShared>,
     config: Config,
     tx: mpsc::Sender<Vec<ServerEvent>>,
@@ -426,28 +441,51 @@ async fn accept_loop(
                     drop(stream);
                     continue;
                 }
-                let (remote, halves) = match stream {
-                    Accepted::Unix(s) => (None, Halves::Unix(s.into_split())),
-                    Accepted::Tcp(s, a) => {
-                        let _ = s.set_nodelay(true);
-                        (Some(a), Halves::Tcp(s.into_split()))
-                    }
-                };
-                let peer = Peer {
-                    inner: Arc::new(PeerInner {
-                        key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
-                        id: Mutex::new(None),
-                        out: Outbox::new(&shared.delimiter),
-                        remote,
-                        kill: Signal::default(),
-                    }),
-                };
-                shared.peers.lock().unwrap_or_else(|p| p.into_inner()).insert(peer.key(), peer.clone());
                 let (shared, config, tx) = (shared.clone(), config.clone(), tx.clone());
-                match halves {
-                    Halves::Unix((r, w)) => conns.spawn(run_peer(r, w, peer, shared, config, tx)),
-                    Halves::Tcp((r, w)) => conns.spawn(run_peer(r, w, peer, shared, config, tx)),
-                };
+                match (stream, &tls) {
+                    (Accepted::Unix(s), _) => {
+                        let (r, w) = s.into_split();
+                        let peer = new_peer(&shared, None);
+                        conns.spawn(run_peer(r, w, peer, shared, config, tx));
+                    }
+                    (Accepted::Tcp(s, a), None) => {
+                        let _ = s.set_nodelay(true);
+                        let (r, w) = s.into_split();
+                        let peer = new_peer(&shared, Some(a));
+                        conns.spawn(run_peer(r, w, peer, shared, config, tx));
+                    }
+                    (Accepted::Tcp(s, a), Some(acceptor)) => {
+                        let _ = s.set_nodelay(true);
+                        // The handshake runs in the connection's task, so it never holds up accepts.
+                        let acceptor = acceptor.clone();
+                        conns.spawn(async move {
+                            let handshake = tokio::select! {
+                                _ = shared.stop.wait() => return,
+                                r = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(s)) => r,
+                            };
+                            match handshake {
+                                Ok(Ok(stream)) => {
+                                    let (r, w) = tokio::io::split(stream);
+                                    let peer = new_peer(&shared, Some(a));
+                                    if shared.stop.is_set() {
+                                        // Shutting down, possibly after the open connections
+                                        // were told to close: close this one too.
+                                        peer.close();
+                                    }
+                                    run_peer(r, w, peer, shared, config, tx).await;
+                                }
+                                Ok(Err(e)) => {
+                                    let error = Error::from(e);
+                                    send_event(&tx, ServerEvent::Error { error, peer: None }).await;
+                                }
+                                Err(_) => {
+                                    let e = io::Error::new(io::ErrorKind::TimedOut, format!("TLS handshake with {a} timed out"));
+                                    send_event(&tx, ServerEvent::Error { error: Error::Io(e), peer: None }).await;
+                                }
+                            }
+                        });
+                    }
+                }
             }
             Err(e) => {
                 let again = matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM));
@@ -475,6 +513,7 @@ async fn accept_loop(
     })
     .await;
     if drained.is_err() {
+        let peers: Vec<Peer> = shared.peers.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
         for p in &peers {
             p.destroy();
         }
@@ -487,9 +526,23 @@ enum Accepted {
     Tcp(tokio::net::TcpStream, SocketAddr),
 }
 
-enum Halves {
-    Unix((tokio::net::unix::OwnedReadHalf, tokio::net::unix::OwnedWriteHalf)),
-    Tcp((tokio::net::tcp::OwnedReadHalf, tokio::net::tcp::OwnedWriteHalf)),
+/// A client that connects and never finishes the handshake is dropped after this long (Node's
+/// `handshakeTimeout` default).
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Registers a new connection.
+fn new_peer(shared: &ServerShared, remote: Option<SocketAddr>) -> Peer {
+    let peer = Peer {
+        inner: Arc::new(PeerInner {
+            key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
+            id: Mutex::new(None),
+            out: Outbox::new(&shared.delimiter),
+            remote,
+            kill: Signal::default(),
+        }),
+    };
+    shared.peers.lock().unwrap_or_else(|p| p.into_inner()).insert(peer.key(), peer.clone());
+    peer
 }
 
 async fn accept(l: &Listener) -> io::Result<Accepted> {
@@ -540,7 +593,7 @@ async fn run_peer<R, W>(
         _ => None,
     };
     if let Some(e) = error {
-        send_event(&tx, ServerEvent::Error { error: Error::Io(e), peer: Some(peer.clone()) }).await;
+        send_event(&tx, ServerEvent::Error { error: Error::from(e), peer: Some(peer.clone()) }).await;
     }
     let id = peer.id();
     send_event(&tx, ServerEvent::Disconnect { peer, id }).await;
