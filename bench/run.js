@@ -6,7 +6,7 @@
  * ========================================
  *
  *   npm run bench                      full run: 3 rounds, 1,000,000 messages per throughput run
- *   npm run bench -- --quick           CI smoke run: 3 rounds of 50,000 messages (about a minute)
+ *   npm run bench -- --quick           CI smoke run: 3 rounds of 50,000 messages (about 2 minutes)
  *   node bench/run.js --only node-ipc-rs,node-ipc-14 --rounds 5
  *   node bench/run.js --help           all flags
  *
@@ -38,11 +38,32 @@
  *   net-naive     hand-written node:net, '\f' framing, JSON parse/stringify, one write per frame
  *   net-batched   the same, frames written once per tick
  *   tokio         examples/bench_tokio_echo.rs: plain tokio, memchr framing, the server echoes
- *                 frames without parsing them; the upper limit. Built on demand with
- *                 `cargo build --release --example bench_tokio_echo` (skip with --no-build).
- *   rust-json, rust-raw, node-rust
- *                 placeholders for node-ipc-rs's Rust API (Rust <-> Rust with JSON and raw
- *                 payloads, and Node <-> Rust mixed): skipped, the Rust API does not exist yet.
+ *                 frames without parsing them; the upper limit.
+ *   rust-json     node-ipc-rs's Rust API (src/ipc), Rust <-> Rust: examples/bench_rust_ipc.rs json;
+ *                 ipc::Server echoes each ServerEvent::Message with peer.emit("echo", &message.data),
+ *                 ipc::Client sends with emit("echo", &Echo { seq, s }) and reads data.seq from
+ *                 each ClientEvent::Message (both sides decode and encode JSON).
+ *   rust-raw      the same API in raw mode (Config { raw: true, .. }): bench_rust_ipc raw.
+ *                 The payloads are '\f'-delimited, and are the very same bytes as every other
+ *                 contender's (the node-ipc envelope above), handled the way the tokio contender
+ *                 handles them: no JSON on either side; the server keeps any unfinished frame of
+ *                 each ServerEvent::Data chunk and echoes the complete frames with peer.send_raw;
+ *                 the client builds the frames itself, sends each refill of the window with one
+ *                 send_raw, splits the ClientEvent::Data chunks with memchr and reads seq without
+ *                 a parser. Same bytes, same work, same current-thread runtime: rust-raw / tokio
+ *                 (printed as its own table, with rust-json / tokio) is what the API itself costs
+ *                 (event channel, one Vec per read, the writer task), the figure behind the
+ *                 "raw mode >= 50% of plain tokio" target. (Fixed-size payloads would have needed
+ *                 a different tokio contender and made the figures incomparable with the rest.)
+ *   node-rust     mixed: the node-ipc-rs Node client (bench/ipc-client.js node-ipc-rs) against the
+ *                 Rust API server (bench_rust_ipc json).
+ *   rust-node     mixed, the other way: the Rust API client (bench_rust_ipc json) against the
+ *                 node-ipc-rs Node server (bench/ipc-server.js node-ipc-rs).
+ *                 The Rust examples are built on demand, in release mode, when the binary is
+ *                 missing or older than its source (for bench_rust_ipc: also src/**, Cargo.toml,
+ *                 Cargo.lock, since it measures the library): `cargo build --release --example
+ *                 bench_tokio_echo` / `--example bench_rust_ipc`. --no-build uses the binaries
+ *                 as they are. A failed build fails those contenders only.
  *
  * Rounds: the contenders alternate within each round (for each transport and kind of run, each
  * contender in turn, the order rotated every round), so that drift in machine load hits them
@@ -50,15 +71,18 @@
  *
  * How to read the output
  * ----------------------
- * One table per transport, one line per contender. Then the ratios node-ipc-rs / contender: for
- * each round the ratio of node-ipc-rs's figure to the contender's figure in that same round, then
- * the median of those per-round ratios. msgs/s: above 1 means node-ipc-rs is faster. µs and MB:
- * below 1 means node-ipc-rs is better (lower latency, less memory).
+ * A legend (contender names and what they are), then one table per transport, one line per
+ * contender. Then the ratios node-ipc-rs / contender: for each round the ratio of node-ipc-rs's
+ * figure to the contender's figure in that same round, then the median of those per-round ratios.
+ * msgs/s: above 1 means node-ipc-rs is faster. µs and MB: below 1 means node-ipc-rs is better
+ * (lower latency, less memory). Last, the same for rust-raw / tokio and rust-json / tokio (when
+ * tokio ran): msgs/s 0.50x means half of plain tokio's throughput.
  * The full results (every round, every run, both RSS, mean and max latency) are written to
  * bench/results/<date>[-quick].json (git-ignored).
  *
  * Exit status: 0 if every selected contender ran; 1 if any failed (its error is printed, the
- * others still run); 2 on bad flags. Skipped placeholders do not count as failures.
+ * others still run); 2 on bad flags. Contenders marked `skip` in CONTENDERS (none at present) are
+ * listed as skipped and do not count as failures.
  * Children are bounded by timeouts and always killed; sockets live in a temporary directory
  * under os.tmpdir() that is removed at the end; TCP ports are picked free for every run.
  * On a 2-core machine the pinned and unpinned figures differ a lot; compare contenders with each
@@ -74,9 +98,12 @@
  *   bench/net-server.js, net-client.js, net-common.js
  *                                  node:net contenders, parameterised by naive|batched
  *   examples/bench_tokio_echo.rs   the tokio contender
+ *   examples/bench_rust_ipc.rs     the Rust API contenders (json|raw, server|client, unix|tcp)
  * Each child can be run by hand, e.g.
  *   node bench/ipc-server.js node-ipc-14 server unix /tmp/x.sock
  *   node bench/ipc-client.js node-ipc-14 client unix /tmp/x.sock throughput 50000 10000
+ *   target/release/examples/bench_rust_ipc raw server tcp 127.0.0.1:9000
+ *   target/release/examples/bench_rust_ipc raw client tcp 127.0.0.1:9000 latency 2000 2000
  * (children exit when their stdin closes; from a terminal, stop them with Ctrl-C).
  */
 
@@ -103,7 +130,7 @@ function usage(code) {
   --samples S    latency samples per run (default 20,000; quick: 2,000)
   --warmup W     untimed round trips before them (default 5,000; quick: 2,000; V8 needs them)
   --transports   unix,tcp (default both)
-  --no-build     do not run cargo for the tokio contender
+  --no-build     do not run cargo for the Rust contenders (use the binaries as they are)
   --no-json      do not write bench/results/*.json`;
   (code ? process.stderr : process.stdout).write(text + '\n');
   process.exit(code);
@@ -159,8 +186,65 @@ function parseFlags(argv) {
 // Contenders
 
 const TARGET_DIR = process.env.CARGO_TARGET_DIR ? path.resolve(ROOT, process.env.CARGO_TARGET_DIR) : path.join(ROOT, 'target');
-const TOKIO_BIN = path.join(TARGET_DIR, 'release', 'examples', 'bench_tokio_echo');
-const TOKIO_SRC = path.join(ROOT, 'examples', 'bench_tokio_echo.rs');
+
+// A cargo example built in release mode on demand: when its binary is missing or older than any
+// of its sources. Built at most once per harness run, however many contenders use it.
+function cargoExample(name, sources) {
+  const bin = path.join(TARGET_DIR, 'release', 'examples', name);
+  let outcome = null; // null: not tried yet; true: ready; Error: failed
+  const newestSource = () => Math.max(...sources().map((f) => fs.statSync(f).mtimeMs));
+  function prepare(flags) {
+    if (outcome === null) {
+      try {
+        build(flags);
+        outcome = true;
+      } catch (err) {
+        outcome = err;
+      }
+    }
+    if (outcome !== true) throw outcome;
+  }
+  function build(flags) {
+    let stale = true;
+    try {
+      stale = fs.statSync(bin).mtimeMs < newestSource();
+    } catch {
+      stale = true;
+    }
+    if (!stale) return;
+    if (!flags.build) {
+      if (fs.existsSync(bin)) return; // use what is there
+      throw new Error(`${bin} is missing (run: cargo build --release --example ${name})`);
+    }
+    log(`building ${name}: cargo build --release --example ${name}`);
+    const r = spawnSync('cargo', ['build', '--release', '--example', name], {
+      cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 15 * 60 * 1000,
+    });
+    if (r.error) throw new Error(`cargo build failed: ${r.error.message}`);
+    if (r.status !== 0) throw new Error(`cargo build --release --example ${name} exited with ${r.status ?? r.signal}`);
+    if (!fs.existsSync(bin)) throw new Error(`cargo build succeeded but ${bin} is missing`);
+  }
+  return { bin, prepare };
+}
+
+// Every .rs file under dir.
+function rustFiles(dir) {
+  const out = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const f = path.join(dir, e.name);
+    if (e.isDirectory()) out.push(...rustFiles(f));
+    else if (e.name.endsWith('.rs')) out.push(f);
+  }
+  return out;
+}
+
+// The tokio contender does not use the library: its own source is enough.
+const TOKIO = cargoExample('bench_tokio_echo', () => [path.join(ROOT, 'examples', 'bench_tokio_echo.rs')]);
+// The Rust API contenders measure the library: rebuild when it changes too.
+const RUST_IPC = cargoExample('bench_rust_ipc', () => [
+  path.join(ROOT, 'examples', 'bench_rust_ipc.rs'), ...rustFiles(path.join(ROOT, 'src')),
+  path.join(ROOT, 'Cargo.toml'), ...(fs.existsSync(path.join(ROOT, 'Cargo.lock')) ? [path.join(ROOT, 'Cargo.lock')] : []),
+]);
 
 const ipcContender = (name, label) => ({
   name, label,
@@ -172,7 +256,8 @@ const netContender = (variant, label) => ({
   server: [NODE, path.join(__dirname, 'net-server.js'), variant],
   client: [NODE, path.join(__dirname, 'net-client.js'), variant],
 });
-const PLACEHOLDER_REASON = 'node-ipc-rs has no Rust API yet (placeholder, see issue #5)';
+// The node-ipc-rs shim's side of the mixed contenders (bench/ipc-server.js, ipc-client.js).
+const NODE_IPC_RS = ipcContender('node-ipc-rs', '');
 
 const CONTENDERS = [
   ipcContender('node-ipc-rs', 'node-ipc-rs Node<->Node'),
@@ -182,37 +267,39 @@ const CONTENDERS = [
   netContender('batched', 'node:net, write per tick'),
   {
     name: 'tokio', label: 'tokio echo (Rust, upper limit)',
-    server: [TOKIO_BIN, 'tokio'],
-    client: [TOKIO_BIN, 'tokio'],
-    prepare: prepareTokio,
+    server: [TOKIO.bin, 'tokio'],
+    client: [TOKIO.bin, 'tokio'],
+    prepare: TOKIO.prepare,
   },
-  // TODO(issue #5): fill these in once node-ipc-rs's Rust API exists.
-  { name: 'rust-json', label: 'node-ipc-rs Rust API, Rust<->Rust, JSON', skip: PLACEHOLDER_REASON },
-  { name: 'rust-raw', label: 'node-ipc-rs Rust API, Rust<->Rust, raw', skip: PLACEHOLDER_REASON },
-  { name: 'node-rust', label: 'node-ipc-rs Node<->Rust mixed', skip: PLACEHOLDER_REASON },
+  {
+    name: 'rust-json', label: 'node-ipc-rs Rust API, Rust<->Rust, JSON',
+    server: [RUST_IPC.bin, 'json'],
+    client: [RUST_IPC.bin, 'json'],
+    prepare: RUST_IPC.prepare,
+  },
+  {
+    name: 'rust-raw', label: 'node-ipc-rs Rust API, Rust<->Rust, raw mode',
+    server: [RUST_IPC.bin, 'raw'],
+    client: [RUST_IPC.bin, 'raw'],
+    prepare: RUST_IPC.prepare,
+  },
+  {
+    name: 'node-rust', label: 'node-ipc-rs Node client -> Rust API server',
+    server: [RUST_IPC.bin, 'json'],
+    client: NODE_IPC_RS.client,
+    prepare: RUST_IPC.prepare,
+  },
+  {
+    name: 'rust-node', label: 'Rust API client -> node-ipc-rs Node server',
+    server: NODE_IPC_RS.server,
+    client: [RUST_IPC.bin, 'json'],
+    prepare: RUST_IPC.prepare,
+  },
 ];
 const BASELINE = 'node-ipc-rs';
-
-function prepareTokio(flags) {
-  let stale = true;
-  try {
-    stale = fs.statSync(TOKIO_BIN).mtimeMs < fs.statSync(TOKIO_SRC).mtimeMs;
-  } catch {
-    stale = true;
-  }
-  if (!stale) return;
-  if (!flags.build) {
-    if (fs.existsSync(TOKIO_BIN)) return; // use what is there
-    throw new Error(`${TOKIO_BIN} is missing (run: cargo build --release --example bench_tokio_echo)`);
-  }
-  log('building the tokio contender: cargo build --release --example bench_tokio_echo');
-  const r = spawnSync('cargo', ['build', '--release', '--example', 'bench_tokio_echo'], {
-    cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 15 * 60 * 1000,
-  });
-  if (r.error) throw new Error(`cargo build failed: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`cargo build --release --example bench_tokio_echo exited with ${r.status ?? r.signal}`);
-  if (!fs.existsSync(TOKIO_BIN)) throw new Error(`cargo build succeeded but ${TOKIO_BIN} is missing`);
-}
+// Second ratio table: the Rust API against plain tokio (contender / tokio).
+const RUST_BASELINE = 'tokio';
+const VS_RUST_BASELINE = ['rust-raw', 'rust-json'];
 
 // ---------------------------------------------------------------------------------------------
 // Child processes
@@ -554,27 +641,40 @@ async function main() {
       (medians[c.name] ??= {})[t] = per;
     }
   }
-  // Ratios node-ipc-rs / contender, per round, then the median.
+  // Ratios a / b, per round (both figures from the same round), then the median.
+  const ratioOf = (a, b, t) => {
+    const per = {};
+    for (const m of METRICS) {
+      per[m.key] = median(rounds.map((rd) => {
+        const x = m.get(rd[a]?.[t] ?? {});
+        const y = m.get(rd[b]?.[t] ?? {});
+        return x != null && y != null && y !== 0 ? x / y : null;
+      }));
+    }
+    return per;
+  };
+  const ran = (name) => active.some((c) => c.name === name);
+  // node-ipc-rs / contender.
   const ratios = {};
-  if (active.some((c) => c.name === BASELINE)) {
+  if (ran(BASELINE)) {
     for (const c of active) {
       if (c.name === BASELINE) continue;
-      for (const t of flags.transports) {
-        const per = {};
-        for (const m of METRICS) {
-          per[m.key] = median(rounds.map((rd) => {
-            const a = m.get(rd[BASELINE]?.[t] ?? {});
-            const b = m.get(rd[c.name]?.[t] ?? {});
-            return a != null && b != null && b !== 0 ? a / b : null;
-          }));
-        }
-        (ratios[c.name] ??= {})[t] = per;
-      }
+      for (const t of flags.transports) (ratios[c.name] ??= {})[t] = ratioOf(BASELINE, c.name, t);
+    }
+  }
+  // Rust API / plain tokio (issue #5 asks for raw mode >= 50% of tokio's msgs/s).
+  const rustRatios = {};
+  if (ran(RUST_BASELINE)) {
+    for (const name of VS_RUST_BASELINE) {
+      if (!ran(name)) continue;
+      for (const t of flags.transports) (rustRatios[name] ??= {})[t] = ratioOf(name, RUST_BASELINE, t);
     }
   }
 
   log('');
   log(`Results (median of ${flags.rounds} round(s)); RSS = peak (VmHWM) during the throughput run`);
+  const nameWidth = Math.max(...active.map((c) => c.name.length));
+  for (const c of active) log(`  ${c.name.padEnd(nameWidth)}  ${c.label}`);
   for (const t of flags.transports) {
     log('');
     log(t === 'unix' ? 'Unix socket' : 'TCP 127.0.0.1');
@@ -587,19 +687,27 @@ async function main() {
     log(table(rows));
   }
 
-  if (Object.keys(ratios).length) {
+  const ratioTables = (title, per) => {
     log('');
-    log('node-ipc-rs / contender, median of per-round ratios (msgs/s: >1 = node-ipc-rs faster; µs, MB: <1 = node-ipc-rs better)');
+    log(title);
     for (const t of flags.transports) {
       log('');
       log(t === 'unix' ? 'Unix socket' : 'TCP 127.0.0.1');
       const rows = [['vs', ...METRICS.map((m) => m.head)]];
-      for (const [name, per] of Object.entries(ratios)) rows.push([name, ...METRICS.map((m) => fmtRatio(per[t][m.key]))]);
+      for (const [name, r] of Object.entries(per)) rows.push([name, ...METRICS.map((m) => fmtRatio(r[t][m.key]))]);
       log(table(rows));
     }
+  };
+  if (Object.keys(ratios).length) {
+    ratioTables(`${BASELINE} / contender, median of per-round ratios ` +
+      `(msgs/s: >1 = ${BASELINE} faster; µs, MB: <1 = ${BASELINE} better)`, ratios);
   } else {
     log('');
     log(`no ratios: ${BASELINE} is not among the contenders that ran`);
+  }
+  if (Object.keys(rustRatios).length) {
+    ratioTables(`Rust API / ${RUST_BASELINE}, median of per-round ratios ` +
+      `(msgs/s: share of plain ${RUST_BASELINE}'s throughput; µs, MB: >1 = more than ${RUST_BASELINE})`, rustRatios);
   }
 
   const elapsedS = (Date.now() - started) / 1000;
@@ -617,7 +725,8 @@ async function main() {
         units: { msgsPerSec: 'messages/s', latency: 'µs', rss: 'MiB (VmHWM, throughput run)' },
       },
       contenders: selected.map((c) => ({ name: c.name, label: c.label, skipped: !!c.skip, failed: failed.has(c.name) })),
-      skipped, failures, medians, ratios: { baseline: BASELINE, ...ratios }, rounds,
+      skipped, failures, medians, ratios: { baseline: BASELINE, ...ratios },
+      rustRatios: { baseline: RUST_BASELINE, ...rustRatios }, rounds,
     };
     fs.writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
     log('');
