@@ -160,14 +160,14 @@ function nodeIpc12(id) {
   return ipc;
 }
 
-test('udp4 interop with node-ipc 12: both directions, 100-message burst, hex raw from theirs to ours', T, async () => {
+for (const [type, host] of [['udp4', '127.0.0.1'], ['udp6', '::1']]) test(`${type} interop with node-ipc 12: both directions, 100-message burst`, T, async () => {
   const ours = newIpc('ours');
   const theirs = nodeIpc12('theirs');
   try {
-    const po = await freeUdpPort();
-    const pt = await freeUdpPort();
-    await udpServer(ours, '127.0.0.1', po, 'udp4');
-    theirs.serveNet('127.0.0.1', pt, 'udp4');
+    const po = await freeUdpPort(type);
+    const pt = await freeUdpPort(type);
+    await udpServer(ours, host, po, type);
+    theirs.serveNet(host, pt, type);
     const up = new Promise((r) => theirs.server.on('connect', r));
     theirs.server.start();
     await within(3000, 'node-ipc 12 bound', up);
@@ -175,14 +175,14 @@ test('udp4 interop with node-ipc 12: both directions, 100-message burst, hex raw
     ours.server.on('q', (d, rinfo) => ours.server.emit(rinfo, 'a', { n: d.n, s: 'é✓' }));
     const answers = [];
     theirs.server.on('a', (d) => answers.push(d.n));
-    for (let n = 0; n < 100; n++) theirs.server.emit({ address: '127.0.0.1', port: po }, 'q', { n });
+    for (let n = 0; n < 100; n++) theirs.server.emit({ address: host, port: po }, 'q', { n });
     await until(() => answers.length === 100, '100 answers from ours');
     assert.deepEqual(answers, [...Array(100).keys()]);
     // ours -> theirs, theirs replies
     theirs.server.on('q2', (d, rinfo) => theirs.server.emit(rinfo, 'a2', d));
     const back = [];
     ours.server.on('a2', (d) => back.push(d));
-    ours.server.emit({ address: '127.0.0.1', port: pt }, 'q2', { nested: [1, { x: 'y' }] });
+    ours.server.emit({ address: host, port: pt }, 'q2', { nested: [1, { x: 'y' }] });
     await until(() => back.length === 1, 'answer from theirs');
     assert.deepEqual(back[0], { nested: [1, { x: 'y' }] });
   } finally {
