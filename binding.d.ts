@@ -59,6 +59,9 @@ export declare function peer(id: number): AddressInfo | null
 /** Bytes queued on a connection that the kernel has not taken yet. */
 export declare function pendingBytes(id: number): number
 
+/** Polls a listener again after an accept error paused it. */
+export declare function resumeListen(id: number): void
+
 /** Options for a listening server. */
 export interface ServerOptions {
   /** Remove a stale socket file at the path first. */

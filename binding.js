@@ -845,6 +845,7 @@ module.exports.init = nativeBinding.init
 module.exports.listen = nativeBinding.listen
 module.exports.peer = nativeBinding.peer
 module.exports.pendingBytes = nativeBinding.pendingBytes
+module.exports.resumeListen = nativeBinding.resumeListen
 module.exports.udpBind = nativeBinding.udpBind
 module.exports.udpSendBuf = nativeBinding.udpSendBuf
 module.exports.udpSendStr = nativeBinding.udpSendStr

@@ -232,3 +232,54 @@ test('a throwing handler surfaces as an uncaught exception, as from a Node socke
   assert.equal(code, 0);
   assert.match(out, /caught:handler failed/);
 });
+
+test('out of file descriptors: EMFILE error events without spinning, then the server recovers', T, async () => {
+  const os = require('node:os');
+  const path = require('node:path');
+  const fs = require('node:fs');
+  const sock = tmpSock();
+  const file = path.join(os.tmpdir(), `nirs-emfile-${process.pid}.js`);
+  const hog = path.join(os.tmpdir(), `nirs-emfile-hog-${process.pid}.js`);
+  // A second process opens 60 connections to a server limited to 40 descriptors, holds them
+  // 500 ms, then closes them; afterwards a new client must be served.
+  fs.writeFileSync(hog, `const net = require('net'); const a = [];
+    for (let i = 0; i < 60; i++) { const s = net.connect(process.env.SOCK); s.on('error', () => {}); a.push(s); }
+    setTimeout(() => a.forEach((s) => s.destroy()), 500);`);
+  fs.writeFileSync(file, `
+    const ipc = require(${JSON.stringify(require('./helpers.js').ROOT)}); ipc.config.silent = true; ipc.config.maxConnections = 1000;
+    const errors = {}; const t0 = process.cpuUsage();
+    ipc.serve(process.env.SOCK, () => {
+      ipc.server.on('error', (e) => { errors[e.code] = (errors[e.code] || 0) + 1; });
+      ipc.server.on('ping', (d, s) => ipc.server.emit(s, 'pong', d));
+      const c = require('child_process').spawn(process.execPath, [${JSON.stringify(hog)}], { stdio: 'inherit' });
+      c.on('exit', () => {
+        const cpu = process.cpuUsage(t0);
+        const cl = new ipc.IPC(); cl.config.silent = true; cl.config.maxRetries = 10; cl.config.retry = 100;
+        setTimeout(() => cl.connectTo('s', process.env.SOCK, () => {
+          cl.of.s.on('connect', () => cl.of.s.emit('ping', 1));
+          cl.of.s.on('pong', () => {
+            console.log(JSON.stringify({ errors, cpuMs: (cpu.user + cpu.system) / 1000 }));
+            cl.disconnect('s'); ipc.server.stop(); for (const s of ipc.server.sockets) s.destroy();
+          });
+        }), 300);
+      });
+    });
+    ipc.server.start();`);
+  const child = spawn('bash', ['-c', 'ulimit -n 40 && exec "$0" "$1"', process.execPath, file], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, SOCK: sock },
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  try {
+    const code = await within(12000, 'child exit', new Promise((r) => child.on('exit', r)));
+    assert.equal(code, 0);
+    const r = JSON.parse(out.trim().split('\n').pop());
+    assert.ok(r.errors.EMFILE >= 1, JSON.stringify(r));
+    assert.ok(r.errors.EMFILE < 50, `the listener paused instead of spinning: ${JSON.stringify(r)}`);
+  } finally {
+    child.kill('SIGKILL');
+    fs.rmSync(file, { force: true });
+    fs.rmSync(hog, { force: true });
+  }
+});

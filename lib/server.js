@@ -244,6 +244,13 @@ class Server extends PubSub {
   }
 
   _nativeError(code, message) {
+    // Accept failures (EMFILE, ENFILE, ENOMEM...) pause the listener; try again shortly.
+    if (message.startsWith('accept')) {
+      const lid = this._lid;
+      setTimeout(() => {
+        if (this._lid === lid) binding.resumeListen(lid);
+      }, 100);
+    }
     this.server.emit('error', systemError(code, 'accept', undefined, undefined, message));
   }
 

@@ -332,6 +332,11 @@ impl State {
                     }
                 }
                 Err(e) => {
+                    // Out of descriptors or memory: the listener stays readable, so stop polling
+                    // it instead of spinning; JS resumes it a little later (`resumeListen`).
+                    if let Some(Entry::Server(s)) = self.entries.get_mut(&id) {
+                        let _ = s.poll.set(0, on_poll);
+                    }
                     evs.push(Ev::Error(id, io_code(&e), format!("accept {e}")));
                     return;
                 }
@@ -857,6 +862,16 @@ pub fn udp_send_str(id: u32, data: String, address: String, port: u32) -> Option
 #[napi]
 pub fn udp_send_buf(id: u32, data: BufferSlice, address: String, port: u32) -> Option<String> {
     udp_send(id, &data, &address, port)
+}
+
+/// Polls a listener again after an accept error paused it.
+#[napi]
+pub fn resume_listen(id: u32) {
+    with_state(|st| {
+        if let Some(Entry::Server(s)) = st.entries.get_mut(&id) {
+            let _ = s.poll.set(UV_READABLE, on_poll);
+        }
+    });
 }
 
 /// Starts connecting to a local path (`port` < 0) or an IP address and port. Returns the
