@@ -27,6 +27,25 @@ function freePort() {
   });
 }
 
+/** A UDP port that was free a moment ago. */
+async function freeUdpPort(type = 'udp4') {
+  const s = require('node:dgram').createSocket(type);
+  await new Promise((r) => s.bind(0, type === 'udp4' ? '127.0.0.1' : '::1', r));
+  const { port } = s.address();
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/** An independent, silent instance of the real node-ipc 12 with fast retries. */
+function nodeIpc12(id) {
+  const { IPCModule } = require('node-ipc-12');
+  const ipc = new IPCModule();
+  ipc.config.silent = true;
+  ipc.config.id = id;
+  ipc.config.retry = 50;
+  return ipc;
+}
+
 /** An independent, silent instance with fast retries. */
 function newIpc(id = `t${++counter}`) {
   const ipc = new ipcModule.IPC();
@@ -148,6 +167,8 @@ module.exports = {
   ipcModule,
   tmpSock,
   freePort,
+  freeUdpPort,
+  nodeIpc12,
   newIpc,
   within,
   nextEvent,

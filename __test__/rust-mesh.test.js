@@ -9,32 +9,21 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
 const net = require('node:net');
 const os = require('node:os');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const ROOT = path.join(__dirname, '..');
-const TARGET_DIR = process.env.CARGO_TARGET_DIR ? path.resolve(ROOT, process.env.CARGO_TARGET_DIR) : path.join(ROOT, 'target');
-const BIN = (name) => path.join(TARGET_DIR, 'debug', 'examples', name);
-const T = { timeout: 20000 };
+const { ROOT, useExamples, runExample } = require('./rust-examples.js');
+const { within, freePort } = require('./helpers.js');
 
-const children = new Set();
+const T = { timeout: 20000 };
 const sockets = new Set();
 let counter = 0;
 
-test.before(() => {
-  const r = spawnSync('cargo', ['build', '--quiet', '-p', 'node-ipc-rs', '--examples'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    timeout: 300000,
-  });
-  if (r.status !== 0) throw new Error(`cargo build --examples failed: ${r.error || r.status || r.signal}`);
-}, { timeout: 310000 });
+useExamples(['--examples']);
 
 test.after(() => {
-  for (const c of children) c.kill('SIGKILL');
   for (const p of sockets) fs.rmSync(p, { force: true });
 });
 
@@ -44,65 +33,7 @@ function tmpSock(tag) {
   return p;
 }
 
-function within(ms, what, promise) {
-  let timer;
-  return Promise.race([
-    promise,
-    new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** Spawns an example; collects its stdout lines; `waitFor(re)` resolves with the first match. */
-function run(name, args) {
-  const child = spawn(BIN(name), args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  const lines = [];
-  const waiters = [];
-  let buf = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk) => {
-    buf += chunk;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      lines.push(line);
-      for (const w of waiters.slice()) {
-        const m = line.match(w.re);
-        if (m) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(m);
-        }
-      }
-    }
-  });
-  child.stderr.on('data', (d) => { stderr += d; });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
-    children.delete(child);
-    resolve({ code, signal });
-  }));
-  return {
-    child,
-    lines,
-    exited,
-    stderr: () => stderr,
-    waitFor(re, ms = 10000) {
-      const seen = lines.find((l) => re.test(l));
-      if (seen) return Promise.resolve(seen.match(re));
-      return within(ms, `${name} output ${re} (got ${JSON.stringify(lines)}; stderr ${stderr})`, new Promise((resolve) => waiters.push({ re, resolve })));
-    },
-    /** Graceful stop: the examples stop when stdin closes. */
-    async stop() {
-      child.stdin.end();
-      const r = await within(10000, `${name} to exit`, exited);
-      return r;
-    },
-    kill() { child.kill('SIGKILL'); },
-  };
-}
+const run = runExample;
 
 function loadIpc(kind) {
   let ipc;
@@ -155,17 +86,6 @@ function worldServer(kind, target) {
     ipc.server.on('start', started);
     ipc.server.start();
   }));
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 async function startRustServer(transport) {

@@ -8,95 +8,17 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn, spawnSync } = require('node:child_process');
-const dgram = require('node:dgram');
 const path = require('node:path');
-const { newIpc, freePort, nextEvent, cleanup, until, within, delay } = require('./helpers.js');
+const { newIpc, nodeIpc12, freePort, freeUdpPort, nextEvent, cleanup, until, within, delay } = require('./helpers.js');
 
-const ROOT = path.join(__dirname, '..');
-const TARGET_DIR = process.env.CARGO_TARGET_DIR ? path.resolve(ROOT, process.env.CARGO_TARGET_DIR) : path.join(ROOT, 'target');
-const BIN = path.join(TARGET_DIR, 'debug', 'examples', 'rust_tls_udp');
+const { useExamples, runExample } = require('./rust-examples.js');
+
 const T = { timeout: 20000 };
 const fx = (name) => path.join(__dirname, 'fixtures', name);
 
-const children = new Set();
+useExamples(['--example', 'rust_tls_udp']);
 
-test.before(() => {
-  const r = spawnSync('cargo', ['build', '--quiet', '-p', 'node-ipc-rs', '--example', 'rust_tls_udp'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'inherit', 'inherit'],
-    timeout: 300000,
-  });
-  if (r.status !== 0) throw new Error(`cargo build --example rust_tls_udp failed: ${r.error || r.status || r.signal}`);
-}, { timeout: 310000 });
-
-test.after(() => {
-  for (const c of children) c.kill('SIGKILL');
-});
-
-/** Spawns the example; collects its stdout lines; `waitFor(re)` resolves with the first match. */
-function run(args) {
-  const child = spawn(BIN, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  const lines = [];
-  const waiters = [];
-  let buf = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk) => {
-    buf += chunk;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      lines.push(line);
-      for (const w of waiters.slice()) {
-        const m = line.match(w.re);
-        if (m) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(m);
-        }
-      }
-    }
-  });
-  child.stderr.on('data', (d) => { stderr += d; });
-  const exited = new Promise((resolve) => child.on('exit', (code, signal) => {
-    children.delete(child);
-    resolve({ code, signal });
-  }));
-  return {
-    lines,
-    exited,
-    stderr: () => stderr,
-    waitFor(re, ms = 10000) {
-      const seen = lines.find((l) => re.test(l));
-      if (seen) return Promise.resolve(seen.match(re));
-      return within(ms, `output ${re} (got ${JSON.stringify(lines)}; stderr ${stderr})`, new Promise((resolve) => waiters.push({ re, resolve })));
-    },
-    /** Sends a command line (UDP mode) and waits for its SENT/SENDERR answer. */
-    async command(line) {
-      const before = lines.filter((l) => /^SEN(T|DERR)/.test(l)).length;
-      child.stdin.write(`${line}\n`);
-      await until(() => lines.filter((l) => /^SEN(T|DERR)/.test(l)).length > before, `answer to ${line}`, 5000);
-      return lines.filter((l) => /^SEN(T|DERR)/.test(l))[before];
-    },
-    /** Graceful stop: the example's servers stop when stdin closes. */
-    async stop() {
-      child.stdin.end();
-      return within(10000, 'example to exit', exited);
-    },
-    kill() { child.kill('SIGKILL'); },
-  };
-}
-
-function nodeIpc12(id) {
-  const { IPCModule } = require('node-ipc-12');
-  const ipc = new IPCModule();
-  ipc.config.silent = true;
-  ipc.config.id = id;
-  ipc.config.retry = 50;
-  return ipc;
-}
+const run = (args) => runExample('rust_tls_udp', args);
 
 async function rustTlsServer(...extra) {
   const srv = run(['tls-server', '127.0.0.1', '0', ...extra]);
@@ -277,14 +199,6 @@ test('node-ipc-rs TLS server with an untrusted certificate: the Rust client refu
 });
 
 // --- UDP -----------------------------------------------------------------------------------
-
-async function freeUdpPort(type = 'udp4') {
-  const s = dgram.createSocket(type);
-  await new Promise((r) => s.bind(0, type === 'udp4' ? '127.0.0.1' : '::1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 async function rustUdp(host, ...extra) {
   const srv = run(['udp', host, '0', ...extra]);

@@ -7,19 +7,10 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { newIpc, freePort, nextEvent, cleanup, until, delay, within } = require('./helpers.js');
+const { newIpc, nodeIpc12, freePort, nextEvent, cleanup, until, delay, within } = require('./helpers.js');
 
 const T = { timeout: 15000 };
 const fx = (name) => path.join(__dirname, 'fixtures', name);
-
-function nodeIpc12(id) {
-  const { IPCModule } = require('node-ipc-12');
-  const ipc = new IPCModule();
-  ipc.config.silent = true;
-  ipc.config.id = id;
-  ipc.config.retry = 50;
-  return ipc;
-}
 
 async function tlsServer(ipc, port, tls) {
   ipc.config.tls = tls;

@@ -6,7 +6,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
-const { newIpc, freePort, nextEvent, cleanup, until, within } = require('./helpers.js');
+const { newIpc, freeUdpPort, nodeIpc12, nextEvent, cleanup, until, within } = require('./helpers.js');
 
 const T = { timeout: 10000 };
 
@@ -18,14 +18,6 @@ async function udpServer(ipc, host, port, type) {
   const [startArg] = await started;
   await connected;
   return startArg;
-}
-
-async function freeUdpPort(type = 'udp4') {
-  const s = dgram.createSocket(type);
-  await new Promise((r) => s.bind(0, type === 'udp4' ? '127.0.0.1' : '::1', r));
-  const { port } = s.address();
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 for (const [type, host] of [['udp4', '127.0.0.1'], ['udp6', '::1']]) {
@@ -151,14 +143,6 @@ test('udp: bind errors arrive as server error events', T, async () => {
     cleanup(a, b);
   }
 });
-
-function nodeIpc12(id) {
-  const { IPCModule } = require('node-ipc-12');
-  const ipc = new IPCModule();
-  ipc.config.silent = true;
-  ipc.config.id = id;
-  return ipc;
-}
 
 for (const [type, host] of [['udp4', '127.0.0.1'], ['udp6', '::1']]) test(`${type} interop with node-ipc 12: both directions, 100-message burst`, T, async () => {
   const ours = newIpc('ours');
