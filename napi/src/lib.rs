@@ -42,7 +42,7 @@ const EV_DATAGRAM: u32 = 7; // (id, text|Buffer, address, port, size): one UDP d
 
 /// Most bytes read from one socket per loop iteration before other sockets get their turn (and
 /// before JS gets the batch). Smaller batches let the peer work while we do: on this 2-core
-/// machine a Node<->Node echo ran ~1.4x faster with 64 KiB than with 256 KiB (NIRS_READ_BUDGET
+/// machine a Node<->Node echo ran ~1.3x faster with 64 KiB than with 256 KiB (NIRS_READ_BUDGET
 /// overrides it, for experiments).
 const READ_BUDGET: usize = 64 * 1024;
 
