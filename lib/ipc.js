@@ -17,16 +17,15 @@ function storeClient(of, id, client) {
   Object.defineProperty(of, id, { value: client, writable: true, enumerable: true, configurable: true });
 }
 
-function retireClient(ipc, id) {
-  // Re-connecting an id that is waiting to retry: stop the old client for good (node-ipc 9/12
-  // left it reconnecting in the background).
-  const old = ipc.of[id];
-  old.explicitlyDisconnected = true;
-  if (old.retryTimer) {
-    clearTimeout(old.retryTimer);
-    old.retryTimer = null;
+// Stops a client for good: no more retries, socket destroyed (its close still reports
+// `disconnect`/`destroy`, as in node-ipc 9/12).
+function stopClient(client) {
+  client.explicitlyDisconnected = true;
+  if (client.retryTimer) {
+    clearTimeout(client.retryTimer);
+    client.retryTimer = null;
   }
-  if (old.socket && old.socket.destroy) old.socket.destroy();
+  if (client.socket && client.socket.destroy) client.socket.destroy();
 }
 
 class IPC {
@@ -105,7 +104,9 @@ function openClient(ipc, id, path, port, callback) {
       callback();
       return;
     }
-    retireClient(ipc, id);
+    // Re-connecting an id that is waiting to retry: node-ipc 9/12 left the old client
+    // reconnecting in the background.
+    stopClient(existing);
   }
   const client = new Client(ipc.config, ipc.log);
   client.id = id;
@@ -119,15 +120,10 @@ function openClient(ipc, id, path, port, callback) {
 function disconnect(id) {
   if (!hasOwn(this.of, id)) return;
   const client = this.of[id];
-  client.explicitlyDisconnected = true;
-  if (client.retryTimer) {
-    clearTimeout(client.retryTimer);
-    client.retryTimer = null;
-  }
   // node-ipc 9/12 remove only wildcard handlers: the client's own disconnect/destroy handlers
   // still fire when the socket closes (examples rely on it).
   client.off('*', '*');
-  if (client.socket && client.socket.destroy) client.socket.destroy();
+  stopClient(client);
   delete this.of[id];
 }
 

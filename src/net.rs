@@ -410,14 +410,10 @@ impl Connection {
 
     /// Drops the batch from the read buffer, keeping any unfinished frame.
     pub fn consume(&mut self, r: &Readable) {
-        if r.len == self.rbuf.len() {
-            self.rbuf.clear();
-            // Idle connections should not pin a large buffer.
-            if self.rbuf.capacity() > INITIAL_READ || r.eof {
-                self.rbuf = Vec::new();
-            }
-        } else if r.len > 0 {
-            self.rbuf.drain(..r.len);
+        self.rbuf.drain(..r.len);
+        // Idle connections should not pin a large buffer.
+        if self.rbuf.is_empty() && (self.rbuf.capacity() > INITIAL_READ || r.eof) {
+            self.rbuf = Vec::new();
         }
     }
 
@@ -444,11 +440,7 @@ impl Connection {
         if !self.borrowed {
             return self.consume(r);
         }
-        if r.len == self.rbuf.len() {
-            self.rbuf.clear();
-        } else if r.len > 0 {
-            self.rbuf.drain(..r.len);
-        }
+        self.rbuf.drain(..r.len);
         self.give_back(scratch);
     }
 

@@ -976,12 +976,11 @@ pub fn end(id: u32) {
 /// The frames of the read being dispatched, one string each (for the slow path in JS, when the
 /// JSON array of a batch does not parse into one message per frame).
 #[napi]
-pub fn batch_frames(env: Env) -> Result<Vec<String>> {
-    let _ = env;
-    Ok(with_state(|st| {
+pub fn batch_frames() -> Vec<String> {
+    with_state(|st| {
         (0..st.batch.ends.len()).map(|i| String::from_utf8_lossy(st.batch.frame(i)).into_owned()).collect()
     })
-    .unwrap_or_default())
+    .unwrap_or_default()
 }
 
 /// Bytes queued on a connection that the kernel has not taken yet.
