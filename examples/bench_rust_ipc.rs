@@ -93,12 +93,8 @@ fn config(raw: bool) -> Config {
 }
 
 fn split_addr(address: &str) -> (String, u16) {
-    let i = address
-        .rfind(':')
-        .unwrap_or_else(|| fail(format!("bad tcp address {address}")));
-    let port = address[i + 1..]
-        .parse()
-        .unwrap_or_else(|_| fail(format!("bad tcp address {address}")));
+    let i = address.rfind(':').unwrap_or_else(|| fail(format!("bad tcp address {address}")));
+    let port = address[i + 1..].parse().unwrap_or_else(|_| fail(format!("bad tcp address {address}")));
     (address[..i].to_string(), port)
 }
 
@@ -170,17 +166,11 @@ fn push_frame(out: &mut Vec<u8>, seq: u64) {
 fn frame_seq(frame: &[u8]) -> Option<u64> {
     let key = br#""seq":"#;
     let at = memchr::memmem::find(frame, key)? + key.len();
-    let digits = frame[at..]
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .count();
+    let digits = frame[at..].iter().take_while(|b| b.is_ascii_digit()).count();
     if digits == 0 {
         return None;
     }
-    std::str::from_utf8(&frame[at..at + digits])
-        .ok()?
-        .parse()
-        .ok()
+    std::str::from_utf8(&frame[at..at + digits]).ok()?.parse().ok()
 }
 
 /// The client side of one run: sends, receives and checks echoes.
@@ -211,13 +201,7 @@ impl Run {
             }
         } else {
             while self.sent < upto {
-                if let Err(e) = self.client.emit(
-                    "echo",
-                    &Echo {
-                        seq: self.sent,
-                        s: PAD,
-                    },
-                ) {
+                if let Err(e) = self.client.emit("echo", &Echo { seq: self.sent, s: PAD }) {
                     fail(format!("emit: {e}"));
                 }
                 self.sent += 1;
@@ -227,16 +211,10 @@ impl Run {
 
     fn check(&mut self, seq: Option<u64>) {
         if seq != Some(self.recv) {
-            fail(format!(
-                "echo out of order or lost: expected seq {}, got {:?}",
-                self.recv, seq
-            ));
+            fail(format!("echo out of order or lost: expected seq {}, got {:?}", self.recv, seq));
         }
         if self.recv >= self.sent {
-            fail(format!(
-                "echo for a message not sent yet: seq {}",
-                self.recv
-            ));
+            fail(format!("echo for a message not sent yet: seq {}", self.recv));
         }
         self.recv += 1;
     }
@@ -245,12 +223,9 @@ impl Run {
     /// when the chunk ended inside a frame).
     async fn read_some(&mut self) -> u64 {
         let event = match tokio::time::timeout(STALL, self.client.recv()).await {
-            Err(_) => fail(format!(
-                "stalled: no echo for {}s (received {}, sent {})",
-                STALL.as_secs(),
-                self.recv,
-                self.sent
-            )),
+            Err(_) => {
+                fail(format!("stalled: no echo for {}s (received {}, sent {})", STALL.as_secs(), self.recv, self.sent))
+            }
             Ok(None) => fail("client destroyed before the run finished"),
             Ok(Some(ev)) => ev,
         };
@@ -302,24 +277,13 @@ async fn client(raw: bool, transport: &str, address: &str, kind: &str, a: u64, b
     let mut client = if transport == "unix" {
         Client::connect_path(address, &config)
     } else {
-        let addr: SocketAddr = address
-            .parse()
-            .unwrap_or_else(|_| fail(format!("bad tcp address {address}")));
+        let addr: SocketAddr = address.parse().unwrap_or_else(|_| fail(format!("bad tcp address {address}")));
         Client::connect_addr(addr, &config)
     };
     if !client.connected().await {
-        fail(format!(
-            "could not connect to {address} (retries exhausted)"
-        ));
+        fail(format!("could not connect to {address} (retries exhausted)"));
     }
-    let mut run = Run {
-        client,
-        raw,
-        partial: Vec::new(),
-        out: Vec::with_capacity(64 * 1024),
-        sent: 0,
-        recv: 0,
-    };
+    let mut run = Run { client, raw, partial: Vec::new(), out: Vec::with_capacity(64 * 1024), sent: 0, recv: 0 };
     let result = if kind == "throughput" {
         let (n, window) = (a, b);
         let t0 = Instant::now();

@@ -61,17 +61,11 @@ fn push_frame(out: &mut Vec<u8>, seq: u64) {
 fn frame_seq(frame: &[u8]) -> Option<u64> {
     let key = br#""seq":"#;
     let at = memchr::memmem::find(frame, key)? + key.len();
-    let digits = frame[at..]
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .count();
+    let digits = frame[at..].iter().take_while(|b| b.is_ascii_digit()).count();
     if digits == 0 {
         return None;
     }
-    std::str::from_utf8(&frame[at..at + digits])
-        .ok()?
-        .parse()
-        .ok()
+    std::str::from_utf8(&frame[at..at + digits]).ok()?.parse().ok()
 }
 
 async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(stream: S) {
@@ -104,27 +98,20 @@ async fn server(transport: &str, address: &str) {
     match transport {
         "unix" => {
             let _ = std::fs::remove_file(address);
-            let listener = tokio::net::UnixListener::bind(address)
-                .unwrap_or_else(|e| fail(format!("bind {address}: {e}")));
+            let listener =
+                tokio::net::UnixListener::bind(address).unwrap_or_else(|e| fail(format!("bind {address}: {e}")));
             ready();
             loop {
-                let (s, _) = listener
-                    .accept()
-                    .await
-                    .unwrap_or_else(|e| fail(format!("accept: {e}")));
+                let (s, _) = listener.accept().await.unwrap_or_else(|e| fail(format!("accept: {e}")));
                 tokio::spawn(serve_conn(s));
             }
         }
         _ => {
-            let listener = tokio::net::TcpListener::bind(address)
-                .await
-                .unwrap_or_else(|e| fail(format!("bind {address}: {e}")));
+            let listener =
+                tokio::net::TcpListener::bind(address).await.unwrap_or_else(|e| fail(format!("bind {address}: {e}")));
             ready();
             loop {
-                let (s, _) = listener
-                    .accept()
-                    .await
-                    .unwrap_or_else(|e| fail(format!("accept: {e}")));
+                let (s, _) = listener.accept().await.unwrap_or_else(|e| fail(format!("accept: {e}")));
                 let _ = s.set_nodelay(true);
                 tokio::spawn(serve_conn(s));
             }
@@ -149,12 +136,7 @@ struct Reader<R> {
 
 impl<R: AsyncRead + Unpin> Reader<R> {
     fn new(rd: R) -> Self {
-        Reader {
-            rd,
-            buf: Vec::with_capacity(64 * 1024),
-            chunk: vec![0u8; 64 * 1024],
-            next: 0,
-        }
+        Reader { rd, buf: Vec::with_capacity(64 * 1024), chunk: vec![0u8; 64 * 1024], next: 0 }
     }
 
     /// Waits for at least one frame; returns how many complete frames were consumed.
@@ -166,10 +148,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                 let frame = &self.buf[start..start + i];
                 match frame_seq(frame) {
                     Some(seq) if seq == self.next => {}
-                    other => fail(format!(
-                        "echo out of order or lost: expected seq {}, got {:?}",
-                        self.next, other
-                    )),
+                    other => fail(format!("echo out of order or lost: expected seq {}, got {:?}", self.next, other)),
                 }
                 self.next += 1;
                 count += 1;
@@ -180,11 +159,7 @@ impl<R: AsyncRead + Unpin> Reader<R> {
                 return count;
             }
             let n = match tokio::time::timeout(STALL, self.rd.read(&mut self.chunk)).await {
-                Err(_) => fail(format!(
-                    "stalled: no echo for {}s (received {})",
-                    STALL.as_secs(),
-                    self.next
-                )),
+                Err(_) => fail(format!("stalled: no echo for {}s (received {})", STALL.as_secs(), self.next)),
                 Ok(Ok(0)) => fail("connection closed before the run finished"),
                 Ok(Err(e)) => fail(format!("read: {e}")),
                 Ok(Ok(n)) => n,
@@ -222,13 +197,9 @@ async fn client<S: AsyncRead + AsyncWrite + Send + 'static>(stream: S, kind: &st
             while sent < n {
                 wsem.acquire().await.expect("semaphore").forget();
                 let mut k = 1u64;
-                let extra = (wsem.available_permits() as u64)
-                    .min(n - sent - 1)
-                    .min(2048);
+                let extra = (wsem.available_permits() as u64).min(n - sent - 1).min(2048);
                 if extra > 0 {
-                    wsem.try_acquire_many(extra as u32)
-                        .expect("permits")
-                        .forget();
+                    wsem.try_acquire_many(extra as u32).expect("permits").forget();
                     k += extra;
                 }
                 for _ in 0..k {

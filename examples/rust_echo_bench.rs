@@ -138,4 +138,3 @@ fn main() {
         n as f64 / secs
     );
 }
-

@@ -46,10 +46,9 @@ impl fmt::Display for FrameError {
             FrameError::TooLarge { len, max, complete: true } => {
                 write!(f, "frame of {len} bytes exceeds the limit of {max} bytes")
             }
-            FrameError::TooLarge { len, max, complete: false } => write!(
-                f,
-                "{len} bytes received without a delimiter exceed the frame limit of {max} bytes"
-            ),
+            FrameError::TooLarge { len, max, complete: false } => {
+                write!(f, "{len} bytes received without a delimiter exceed the frame limit of {max} bytes")
+            }
         }
     }
 }
@@ -122,10 +121,7 @@ impl FrameDecoder {
     /// left off (the caller consumed what earlier steps told it to) and may only have grown since.
     pub fn decode(&mut self, buf: &[u8]) -> Result<Step, FrameError> {
         let dlen = self.finder.needle().len();
-        let found = self
-            .finder
-            .find(&buf[self.next_index.min(buf.len())..])
-            .map(|i| i + self.next_index);
+        let found = self.finder.find(&buf[self.next_index.min(buf.len())..]).map(|i| i + self.next_index);
         match found {
             Some(pos) => {
                 self.next_index = 0;

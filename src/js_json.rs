@@ -195,73 +195,73 @@ impl KeyInt for Tracking<'_> {
 
 macro_rules! number_methods {
     () => {
-    fn write_i64<W: ?Sized + Write>(&mut self, writer: &mut W, value: i64) -> io::Result<()> {
-        self.key_int();
-        if value.unsigned_abs() <= MAX_SAFE {
-            let mut b = itoa::Buffer::new();
-            writer.write_all(b.format(value).as_bytes())
-        } else {
+        fn write_i64<W: ?Sized + Write>(&mut self, writer: &mut W, value: i64) -> io::Result<()> {
+            self.key_int();
+            if value.unsigned_abs() <= MAX_SAFE {
+                let mut b = itoa::Buffer::new();
+                writer.write_all(b.format(value).as_bytes())
+            } else {
+                write_buf(writer, |v| write_f64(v, value as f64))
+            }
+        }
+
+        fn write_u64<W: ?Sized + Write>(&mut self, writer: &mut W, value: u64) -> io::Result<()> {
+            self.key_int();
+            if value <= MAX_SAFE {
+                let mut b = itoa::Buffer::new();
+                writer.write_all(b.format(value).as_bytes())
+            } else {
+                write_buf(writer, |v| write_f64(v, value as f64))
+            }
+        }
+
+        fn write_i128<W: ?Sized + Write>(&mut self, writer: &mut W, value: i128) -> io::Result<()> {
+            self.key_int();
             write_buf(writer, |v| write_f64(v, value as f64))
         }
-    }
 
-    fn write_u64<W: ?Sized + Write>(&mut self, writer: &mut W, value: u64) -> io::Result<()> {
-        self.key_int();
-        if value <= MAX_SAFE {
-            let mut b = itoa::Buffer::new();
-            writer.write_all(b.format(value).as_bytes())
-        } else {
+        fn write_u128<W: ?Sized + Write>(&mut self, writer: &mut W, value: u128) -> io::Result<()> {
+            self.key_int();
             write_buf(writer, |v| write_f64(v, value as f64))
         }
-    }
 
-    fn write_i128<W: ?Sized + Write>(&mut self, writer: &mut W, value: i128) -> io::Result<()> {
-        self.key_int();
-        write_buf(writer, |v| write_f64(v, value as f64))
-    }
-
-    fn write_u128<W: ?Sized + Write>(&mut self, writer: &mut W, value: u128) -> io::Result<()> {
-        self.key_int();
-        write_buf(writer, |v| write_f64(v, value as f64))
-    }
-
-    fn write_i8<W: ?Sized + Write>(&mut self, writer: &mut W, value: i8) -> io::Result<()> {
-        self.write_i64(writer, value as i64)
-    }
-    fn write_i16<W: ?Sized + Write>(&mut self, writer: &mut W, value: i16) -> io::Result<()> {
-        self.write_i64(writer, value as i64)
-    }
-    fn write_i32<W: ?Sized + Write>(&mut self, writer: &mut W, value: i32) -> io::Result<()> {
-        self.write_i64(writer, value as i64)
-    }
-    fn write_u8<W: ?Sized + Write>(&mut self, writer: &mut W, value: u8) -> io::Result<()> {
-        self.write_u64(writer, value as u64)
-    }
-    fn write_u16<W: ?Sized + Write>(&mut self, writer: &mut W, value: u16) -> io::Result<()> {
-        self.write_u64(writer, value as u64)
-    }
-    fn write_u32<W: ?Sized + Write>(&mut self, writer: &mut W, value: u32) -> io::Result<()> {
-        self.write_u64(writer, value as u64)
-    }
-
-    fn write_f32<W: ?Sized + Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
-        self.key_int();
-        write_buf(writer, |v| write_f32(v, value))
-    }
-
-    fn write_f64<W: ?Sized + Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
-        self.key_int();
-        write_buf(writer, |v| write_f64(v, value))
-    }
-
-    fn write_number_str<W: ?Sized + Write>(&mut self, writer: &mut W, value: &str) -> io::Result<()> {
-        // Only reachable with serde_json's arbitrary_precision: go through a double like JS would.
-        self.key_int();
-        match value.parse::<f64>() {
-            Ok(f) => write_buf(writer, |v| write_f64(v, f)),
-            Err(_) => writer.write_all(value.as_bytes()),
+        fn write_i8<W: ?Sized + Write>(&mut self, writer: &mut W, value: i8) -> io::Result<()> {
+            self.write_i64(writer, value as i64)
         }
-    }
+        fn write_i16<W: ?Sized + Write>(&mut self, writer: &mut W, value: i16) -> io::Result<()> {
+            self.write_i64(writer, value as i64)
+        }
+        fn write_i32<W: ?Sized + Write>(&mut self, writer: &mut W, value: i32) -> io::Result<()> {
+            self.write_i64(writer, value as i64)
+        }
+        fn write_u8<W: ?Sized + Write>(&mut self, writer: &mut W, value: u8) -> io::Result<()> {
+            self.write_u64(writer, value as u64)
+        }
+        fn write_u16<W: ?Sized + Write>(&mut self, writer: &mut W, value: u16) -> io::Result<()> {
+            self.write_u64(writer, value as u64)
+        }
+        fn write_u32<W: ?Sized + Write>(&mut self, writer: &mut W, value: u32) -> io::Result<()> {
+            self.write_u64(writer, value as u64)
+        }
+
+        fn write_f32<W: ?Sized + Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
+            self.key_int();
+            write_buf(writer, |v| write_f32(v, value))
+        }
+
+        fn write_f64<W: ?Sized + Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
+            self.key_int();
+            write_buf(writer, |v| write_f64(v, value))
+        }
+
+        fn write_number_str<W: ?Sized + Write>(&mut self, writer: &mut W, value: &str) -> io::Result<()> {
+            // Only reachable with serde_json's arbitrary_precision: go through a double like JS would.
+            self.key_int();
+            match value.parse::<f64>() {
+                Ok(f) => write_buf(writer, |v| write_f64(v, f)),
+                Err(_) => writer.write_all(value.as_bytes()),
+            }
+        }
     };
 }
 

@@ -30,6 +30,6 @@ pub mod tls;
 
 pub use codec::{FrameDecoder, FrameError, Step};
 pub use error::ErrorCode;
-pub use message::Message;
 #[cfg(feature = "tokio")]
 pub use ipc::{Client, ClientEvent, Server, ServerEvent};
+pub use message::Message;

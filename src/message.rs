@@ -113,8 +113,8 @@ pub const PROTOTYPE_NAMES: &[&str] = &[
 /// Parses one frame (delimiter excluded).
 pub fn decode(frame: &[u8]) -> Result<Message, (ErrorCode, String)> {
     // One pass straight into the envelope's parts: no map for the top level.
-    let env: Envelope = serde_json::from_slice(frame)
-        .map_err(|e| (ErrorCode::InvalidJson, format!("invalid JSON in frame: {e}")))?;
+    let env: Envelope =
+        serde_json::from_slice(frame).map_err(|e| (ErrorCode::InvalidJson, format!("invalid JSON in frame: {e}")))?;
     let Envelope::Object { ty, data } = env else {
         return Err((ErrorCode::InvalidMessage, "frame is not a JSON object".into()));
     };

@@ -557,7 +557,6 @@ fn send_some(sock: &Socket, data: &[u8]) -> io::Result<usize> {
     }
 }
 
-
 /// A bound, nonblocking UDP socket (node-ipc's `udp4`/`udp6` servers).
 #[derive(Debug)]
 pub struct Datagram {

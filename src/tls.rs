@@ -114,7 +114,9 @@ pub fn server_config(opts: &TlsOptions) -> Result<Arc<ServerConfig>, TlsConfigEr
         .map_err(|e| TlsConfigError(e.to_string()))?;
     let builder = if opts.request_cert {
         if opts.ca.is_empty() {
-            return Err(TlsConfigError("requestCert needs the CAs that sign client certificates (tls.ca or tls.trustedConnections)".into()));
+            return Err(TlsConfigError(
+                "requestCert needs the CAs that sign client certificates (tls.ca or tls.trustedConnections)".into(),
+            ));
         }
         let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots(opts)?), provider());
         let verifier = if opts.reject_unauthorized { verifier } else { verifier.allow_unauthenticated() };

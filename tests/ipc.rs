@@ -217,7 +217,13 @@ async fn invalid_frames_are_errors_and_the_connection_survives() {
     }
     assert_eq!(
         codes,
-        [ErrorCode::InvalidJson, ErrorCode::InvalidJson, ErrorCode::InvalidMessage, ErrorCode::InvalidEvent, ErrorCode::InvalidEvent]
+        [
+            ErrorCode::InvalidJson,
+            ErrorCode::InvalidJson,
+            ErrorCode::InvalidMessage,
+            ErrorCode::InvalidEvent,
+            ErrorCode::InvalidEvent
+        ]
     );
     let (m, peer) = smsg(&mut server).await;
     assert_eq!((m.ty(), m.data.clone()), ("ok", json!(7)));
@@ -256,7 +262,8 @@ async fn oversize_frame_drops_the_connection() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(sev(&mut server).await, ServerEvent::Disconnect { .. }));
-    let seen: Vec<String> = vec![kind(&cev(&mut client).await), kind(&cev(&mut client).await), kind(&cev(&mut client).await)];
+    let seen: Vec<String> =
+        vec![kind(&cev(&mut client).await), kind(&cev(&mut client).await), kind(&cev(&mut client).await)];
     assert_eq!(seen, ["connect", "disconnect", "destroy"]);
 
     // An endless frame (no delimiter at all) is bounded too.
@@ -321,10 +328,9 @@ async fn retries_then_destroy_with_node_ipc_timing() {
     assert!(client.is_destroyed());
 
     // maxRetries 0 and stopRetrying give up at once.
-    for config in [
-        Config { max_retries: Some(0), ..Config::default() },
-        Config { stop_retrying: true, ..Config::default() },
-    ] {
+    for config in
+        [Config { max_retries: Some(0), ..Config::default() }, Config { stop_retrying: true, ..Config::default() }]
+    {
         let mut c = Client::connect_path(&sock.0, &config);
         let mut seen = Vec::new();
         while let Some(ev) = bounded("give up", c.recv()).await {

@@ -98,7 +98,8 @@ async fn echo(server: &mut Server, client: &mut Client, data: Value) {
 
 #[tokio::test]
 async fn tls_server_auth_round_trip_by_ip_and_name() {
-    let mut server = Server::serve_net("127.0.0.1", 0, &with_tls(server_tls("server.pem", "server.key"))).await.unwrap();
+    let mut server =
+        Server::serve_net("127.0.0.1", 0, &with_tls(server_tls("server.pem", "server.key"))).await.unwrap();
     let addr = server.local_addr().unwrap();
 
     // By IP address: the certificate's SAN holds 127.0.0.1.
@@ -163,7 +164,8 @@ async fn tls_untrusted_server_refused_unless_reject_unauthorized_false() {
 
 #[tokio::test]
 async fn tls_wrong_name_refused_with_altname_invalid() {
-    let mut server = Server::serve_net("127.0.0.1", 0, &with_tls(server_tls("server.pem", "server.key"))).await.unwrap();
+    let mut server =
+        Server::serve_net("127.0.0.1", 0, &with_tls(server_tls("server.pem", "server.key"))).await.unwrap();
     let port = server.local_addr().unwrap().port();
     let tls = TlsConfig { servername: Some("other.example".into()), ..trusting_ca() };
     let mut client = Client::connect_net("127.0.0.1", port, &with_tls(tls));
@@ -187,7 +189,11 @@ async fn tls_mutual_required_and_verified() {
     // server's alert ends the connection. Nothing it sent crosses.
     for (tls, client_code, server_code) in [
         (trusting_ca(), "error:ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED", "ERR_TLS_PEER_CERTIFICATE_REQUIRED"),
-        (client_cert("rogue.pem", "rogue.key"), "error:ERR_SSL_TLSV1_ALERT_UNKNOWN_CA", "UNABLE_TO_VERIFY_LEAF_SIGNATURE"),
+        (
+            client_cert("rogue.pem", "rogue.key"),
+            "error:ERR_SSL_TLSV1_ALERT_UNKNOWN_CA",
+            "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+        ),
     ] {
         let mut bad = Client::connect_addr(addr, &with_tls(tls));
         let mut seen = Vec::new();
@@ -258,7 +264,10 @@ async fn udp_pair(host: &str) -> Option<(UdpServer, UdpServer)> {
 async fn udp_request_reply_burst(host: &str) {
     let Some((mut world, mut hello)) = udp_pair(host).await else { return };
     for i in 0..100 {
-        hello.emit_to(world.local_addr(), "app.message", &json!({"id": "hello", "message": format!("m{i}")})).await.unwrap();
+        hello
+            .emit_to(world.local_addr(), "app.message", &json!({"id": "hello", "message": format!("m{i}")}))
+            .await
+            .unwrap();
     }
     let hello_addr = hello.local_addr();
     let replier = async {
@@ -267,7 +276,10 @@ async fn udp_request_reply_burst(host: &str) {
                 UdpEvent::Message { message, from } => {
                     assert_eq!(from, hello_addr);
                     let text = message.data["message"].as_str().unwrap().to_string();
-                    world.emit_to(from, "app.message", &json!({"id": "world", "message": text + " world!"})).await.unwrap();
+                    world
+                        .emit_to(from, "app.message", &json!({"id": "world", "message": text + " world!"}))
+                        .await
+                        .unwrap();
                 }
                 other => panic!("unexpected {other:?}"),
             }
@@ -402,7 +414,15 @@ async fn udp4_plain_peer_bad_datagrams_and_oversize_sends() {
     }
     assert_eq!(
         seen,
-        ["ok:1", "ok:2", "ERR_IPC_INVALID_JSON", "ERR_IPC_INCOMPLETE_FRAME", "ok:4", "ERR_IPC_INCOMPLETE_FRAME", "ERR_IPC_FRAME_TOO_LARGE"]
+        [
+            "ok:1",
+            "ok:2",
+            "ERR_IPC_INVALID_JSON",
+            "ERR_IPC_INCOMPLETE_FRAME",
+            "ok:4",
+            "ERR_IPC_INCOMPLETE_FRAME",
+            "ERR_IPC_FRAME_TOO_LARGE"
+        ]
     );
     let mut buf = [0u8; 100];
     let n = peer.recv(&mut buf).unwrap();

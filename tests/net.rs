@@ -154,7 +154,12 @@ fn handshake(a: &mut Connection, b: &mut Connection) -> (Option<String>, Option<
 }
 
 fn server_tls() -> TlsOptions {
-    TlsOptions { cert: Some(fixture("server.pem")), key: Some(fixture("server.key")), reject_unauthorized: true, ..Default::default() }
+    TlsOptions {
+        cert: Some(fixture("server.pem")),
+        key: Some(fixture("server.key")),
+        reject_unauthorized: true,
+        ..Default::default()
+    }
 }
 
 #[test]

@@ -479,7 +479,10 @@ async fn accept_loop(
                                     send_event(&tx, ServerEvent::Error { error, peer: None }).await;
                                 }
                                 Err(_) => {
-                                    let e = io::Error::new(io::ErrorKind::TimedOut, format!("TLS handshake with {a} timed out"));
+                                    let e = io::Error::new(
+                                        io::ErrorKind::TimedOut,
+                                        format!("TLS handshake with {a} timed out"),
+                                    );
                                     send_event(&tx, ServerEvent::Error { error: Error::Io(e), peer: None }).await;
                                 }
                             }
@@ -488,7 +491,10 @@ async fn accept_loop(
                 }
             }
             Err(e) => {
-                let again = matches!(e.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM));
+                let again = matches!(
+                    e.raw_os_error(),
+                    Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM)
+                );
                 send_event(&tx, ServerEvent::Error { error: Error::Io(e), peer: None }).await;
                 if again {
                     // Out of descriptors: back off instead of spinning.
@@ -508,10 +514,8 @@ async fn accept_loop(
     for p in &peers {
         p.close();
     }
-    let drained = tokio::time::timeout(Duration::from_secs(5), async {
-        while conns.join_next().await.is_some() {}
-    })
-    .await;
+    let drained =
+        tokio::time::timeout(Duration::from_secs(5), async { while conns.join_next().await.is_some() {} }).await;
     if drained.is_err() {
         let peers: Vec<Peer> = shared.peers.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
         for p in &peers {

@@ -320,8 +320,12 @@ fn decode_datagram(dec: &mut FrameDecoder, dlen: usize, bytes: &[u8], from: Sock
             }
             Ok(Step::NeedMore) | Ok(Step::Discard(_)) => {
                 if start < bytes.len() {
-                    let msg = format!("datagram from {from} ends with {} bytes of an unfinished frame", bytes.len() - start);
-                    batch.push(UdpEvent::Error { error: Error::protocol(ErrorCode::IncompleteFrame, msg), from: Some(from) });
+                    let msg =
+                        format!("datagram from {from} ends with {} bytes of an unfinished frame", bytes.len() - start);
+                    batch.push(UdpEvent::Error {
+                        error: Error::protocol(ErrorCode::IncompleteFrame, msg),
+                        from: Some(from),
+                    });
                 }
                 return;
             }
@@ -334,7 +338,11 @@ fn decode_datagram(dec: &mut FrameDecoder, dlen: usize, bytes: &[u8], from: Sock
     }
 }
 
-async fn deliver(shared: &UdpShared, tx: &mpsc::Sender<Vec<UdpEvent>>, batch: Vec<UdpEvent>) -> std::result::Result<(), ()> {
+async fn deliver(
+    shared: &UdpShared,
+    tx: &mpsc::Sender<Vec<UdpEvent>>,
+    batch: Vec<UdpEvent>,
+) -> std::result::Result<(), ()> {
     tokio::select! {
         biased;
         _ = shared.stop.wait() => Err(()),

@@ -1,0 +1,369 @@
+//! Stream connections (client and accepted): reading, framing into one JSON array per read,
+//! writing, closing.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::os::raw::c_int;
+use std::ptr;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+
+use node_ipc_rs::net::{self, Connection, Endpoint, Readable};
+use node_ipc_rs::tls;
+
+use crate::options::{conn_opts, endpoint, AddressInfo, SocketOptions};
+use crate::server::addr_info;
+use crate::state::{check, io_code, no_state, on_poll, with_state, Entry, Ev, State};
+use crate::uv::{self, Poll, UV_READABLE, UV_WRITABLE};
+
+/// The frames of one read as the text of a JSON array (`[f1,f2,...]`), with where each frame
+/// ends, so JS can get the frames one by one when the array does not parse as N messages.
+#[derive(Default)]
+pub(crate) struct FrameArray {
+    /// `[` + frames joined by `,` + `]`.
+    pub(crate) text: Vec<u8>,
+    /// Offset in `text` of the byte after each frame (its `,` or the final `]`).
+    pub(crate) ends: Vec<usize>,
+}
+
+impl FrameArray {
+    pub(crate) fn build(&mut self, batch: &[u8], delimiter: &[u8]) {
+        self.text.clear();
+        self.ends.clear();
+        self.text.reserve(batch.len() + 2);
+        self.text.push(b'[');
+        let mut start = 0;
+        for pos in memchr::memmem::find_iter(batch, delimiter) {
+            if pos < start {
+                continue; // overlapping match inside the previous delimiter
+            }
+            self.text.extend_from_slice(&batch[start..pos]);
+            self.ends.push(self.text.len());
+            self.text.push(b',');
+            start = pos + delimiter.len();
+        }
+        if let Some(last) = self.text.last_mut() {
+            if *last == b',' {
+                *last = b']';
+            } else {
+                self.text.push(b']');
+            }
+        }
+    }
+
+    /// Frame `i`'s bytes.
+    pub(crate) fn frame(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 1 } else { self.ends[i - 1] + 1 };
+        &self.text[start..self.ends[i]]
+    }
+}
+
+pub(crate) struct Conn {
+    /// Socket, buffers and decoder.
+    pub(crate) conn: Connection,
+    /// Its poll handle.
+    pub(crate) poll: Poll,
+    /// A connect is in progress: wait for writability.
+    pub(crate) connecting: bool,
+    /// `end()` was called: shut down the write side once the queue drains.
+    pub(crate) ending: bool,
+    /// A TLS handshake is under way: `connect` (client) or the accept (server) waits for it.
+    pub(crate) handshaking: bool,
+    /// The accepting server's id (0 for client connections).
+    pub(crate) server: u32,
+}
+
+impl State {
+    pub(crate) fn desired_events(c: &Conn) -> c_int {
+        // (a TLS handshake needs both directions; pending ciphertext shows up in pending_writes)
+        if c.connecting {
+            UV_WRITABLE
+        } else if c.conn.pending_writes() > 0 {
+            UV_READABLE | UV_WRITABLE
+        } else {
+            UV_READABLE
+        }
+    }
+
+    /// Closes a connection's poll handle and socket; returns whether it existed.
+    pub(crate) fn remove_conn(&mut self, id: u32) -> bool {
+        match self.entries.remove(&id) {
+            Some(Entry::Conn(c)) => {
+                c.poll.close();
+                if c.server != 0 {
+                    if let Some(Entry::Server(s)) = self.entries.get_mut(&c.server) {
+                        s.active = s.active.saturating_sub(1);
+                    }
+                }
+                drop(c.conn);
+                true
+            }
+            Some(other) => {
+                self.entries.insert(id, other);
+                false
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn fail_conn(&mut self, id: u32, e: &io::Error, evs: &mut Vec<Ev>) {
+        if let Some(Entry::Conn(c)) = self.entries.get(&id) {
+            if c.server != 0 && c.handshaking {
+                // JS never heard of this connection: the failed handshake is the server's error.
+                evs.push(Ev::Error(c.server, io_code(e), format!("TLS handshake with a client failed: {e}")));
+                self.remove_conn(id);
+                return;
+            }
+        }
+        evs.push(Ev::Error(id, io_code(e), e.to_string()));
+        evs.push(Ev::Close(id, true));
+        self.remove_conn(id);
+    }
+
+    pub(crate) fn add_conn(&mut self, conn: Connection, connecting: bool, server: u32) -> io::Result<u32> {
+        let id = self.alloc_id();
+        let fd = conn.socket().as_raw_fd();
+        let poll = Poll::new(self.lp, fd, id).map_err(|rc| io::Error::from_raw_os_error(-rc))?;
+        let handshaking = conn.is_handshaking();
+        let mut c = Conn { conn, poll, connecting, ending: false, handshaking, server };
+        c.poll.set(State::desired_events(&c), on_poll).map_err(|rc| io::Error::from_raw_os_error(-rc))?;
+        self.entries.insert(id, Entry::Conn(Box::new(c)));
+        Ok(id)
+    }
+
+    pub(crate) fn conn_ready(&mut self, id: u32, status: c_int, events: c_int, evs: &mut Vec<Ev>) {
+        let env = self.env;
+        let Some(Entry::Conn(c)) = self.entries.get_mut(&id) else { return };
+        if status < 0 {
+            // libuv reports POLLERR as UV_EBADF; the socket knows the real error.
+            let e = match c.conn.socket().take_error() {
+                Ok(Some(e)) => e,
+                _ => io::Error::from_raw_os_error(-status),
+            };
+            return self.fail_conn(id, &e, evs);
+        }
+        if c.connecting {
+            if events & UV_WRITABLE == 0 {
+                return;
+            }
+            match net::finish_connect(c.conn.socket()) {
+                Ok(()) => {
+                    c.connecting = false;
+                    if c.handshaking {
+                        // Send the ClientHello; `connect` waits for the handshake.
+                        if let Err(e) = c.conn.flush() {
+                            return self.fail_conn(id, &e, evs);
+                        }
+                    } else {
+                        evs.push(Ev::Connect(id));
+                    }
+                }
+                Err(e) => return self.fail_conn(id, &e, evs),
+            }
+        } else if events & UV_WRITABLE != 0 {
+            let flushed = if c.ending { c.conn.close_write() } else { c.conn.flush() };
+            if let Err(e) = flushed {
+                return self.fail_conn(id, &e, evs);
+            }
+        }
+        if events & UV_READABLE != 0 && !c.connecting {
+            let r: Readable = match c.conn.read_shared(&mut self.read_buf, self.read_budget) {
+                Ok(r) => r,
+                Err(e) => return self.fail_conn(id, &e, evs),
+            };
+            if c.handshaking && !c.conn.is_handshaking() {
+                c.handshaking = false;
+                evs.push(if c.server != 0 { Ev::Accept(c.server, id) } else { Ev::Connect(id) });
+            }
+            if r.len > 0 {
+                let bytes = c.conn.batch(&r);
+                let mut value = ptr::null_mut();
+                // SAFETY: env is this thread's environment; we are inside a handle scope.
+                unsafe {
+                    if c.conn.is_raw() {
+                        check(sys::napi_create_buffer_copy(
+                            env,
+                            bytes.len(),
+                            bytes.as_ptr().cast(),
+                            ptr::null_mut(),
+                            &mut value,
+                        ));
+                        evs.push(Ev::Data(id, value));
+                    } else if r.frames > 0 {
+                        // Hand JS one JSON array of all the frames: one JSON.parse per read.
+                        let delimiter = c.conn.delimiter().unwrap_or(b"\x0c");
+                        self.batch.build(bytes, delimiter);
+                        let text = &self.batch.text;
+                        check(sys::napi_create_string_utf8(env, text.as_ptr().cast(), text.len() as isize, &mut value));
+                        evs.push(Ev::Frames(id, value, r.frames));
+                    }
+                }
+            }
+            c.conn.consume_shared(&r, &mut self.read_buf);
+            if let Some(err) = r.error {
+                evs.push(Ev::Error(id, err.code().into(), err.to_string()));
+                evs.push(Ev::Close(id, true));
+                self.remove_conn(id);
+                return;
+            }
+            if r.eof && c.handshaking && c.server != 0 {
+                let server = c.server;
+                evs.push(Ev::Error(
+                    server,
+                    "ECONNRESET".into(),
+                    "a client closed the connection during the TLS handshake".into(),
+                ));
+                self.remove_conn(id);
+                return;
+            }
+            if r.eof {
+                let partial = c.conn.partial_len();
+                if partial > 0 && !c.conn.is_raw() {
+                    evs.push(Ev::Error(
+                        id,
+                        "ERR_IPC_INCOMPLETE_FRAME".into(),
+                        format!("the peer closed the connection {partial} bytes into a frame"),
+                    ));
+                }
+                evs.push(Ev::Close(id, partial > 0));
+                self.remove_conn(id);
+                return;
+            }
+        }
+        let want = State::desired_events(c);
+        if let Err(rc) = c.poll.set(want, on_poll) {
+            let e = io::Error::from_raw_os_error(-rc);
+            self.fail_conn(id, &e, evs);
+        }
+    }
+}
+
+/// Starts connecting to a local path (`port` < 0) or an IP address and port. Returns the
+/// connection id (a `connect` or `error`+`close` event follows), or an error code when the attempt
+/// failed at once (`ENOENT`, `ECONNREFUSED` for local sockets).
+#[napi]
+pub fn connect(host_or_path: String, port: i32, opts: SocketOptions) -> Either<u32, String> {
+    let result = (|| {
+        let ep = endpoint(&host_or_path, port)?;
+        let copts = conn_opts(&opts, Some(&host_or_path))?;
+        let local = match (&opts.local_address, opts.local_port, &ep) {
+            (None, None, _) | (_, _, Endpoint::Local(_)) => None,
+            (addr, port, Endpoint::Tcp(remote)) => {
+                let ip = match addr {
+                    Some(a) => a.parse::<IpAddr>().map_err(|_| "EINVAL".to_string())?,
+                    None if remote.is_ipv4() => IpAddr::from([0, 0, 0, 0]),
+                    None => IpAddr::from([0u16; 8]),
+                };
+                Some(SocketAddr::new(ip, port.unwrap_or(0) as u16))
+            }
+        };
+        let (sock, _connected) = net::connect_from(&ep, local).map_err(|e| io_code(&e))?;
+        // Even when already connected, report it from the loop (writability fires at once), so
+        // `connect` is always asynchronous, as in Node.
+        let mut conn = Connection::new(sock, copts.decoder());
+        if let Some(mode) = &copts.tls {
+            conn = conn.with_tls(mode.session().map_err(|e| tls::error_code(&e))?);
+        }
+        with_state(|st| st.add_conn(conn, true, 0).map_err(|e| io_code(&e))).unwrap_or_else(|| Err(no_state()))
+    })();
+    match result {
+        Ok(id) => Either::A(id),
+        Err(code) => Either::B(code),
+    }
+}
+
+pub(crate) fn write_bytes(id: u32, data: &[u8]) -> Option<String> {
+    with_state(|st| {
+        let Some(Entry::Conn(c)) = st.entries.get_mut(&id) else {
+            return Some("EPIPE".to_string());
+        };
+        let result = if c.connecting {
+            c.conn.queue(data);
+            Ok(false)
+        } else {
+            c.conn.write(data)
+        };
+        match result {
+            Ok(_) => {
+                let want = State::desired_events(c);
+                match c.poll.set(want, on_poll) {
+                    Ok(()) => None,
+                    Err(rc) => {
+                        st.remove_conn(id);
+                        Some(uv::err_name(rc))
+                    }
+                }
+            }
+            Err(e) => {
+                st.remove_conn(id);
+                Some(io_code(&e))
+            }
+        }
+    })
+    .unwrap_or_else(|| Some(no_state()))
+}
+
+/// Writes a string (UTF-8). Returns an error code if the connection failed; it is then closed
+/// and no further events come for it.
+#[napi]
+pub fn write_str(id: u32, data: String) -> Option<String> {
+    write_bytes(id, data.as_bytes())
+}
+
+/// Writes bytes. Same contract as `writeStr`.
+#[napi]
+pub fn write_buf(id: u32, data: BufferSlice) -> Option<String> {
+    write_bytes(id, &data)
+}
+
+/// Closes a connection at once; unsent bytes are dropped and no `close` event follows.
+#[napi]
+pub fn destroy(id: u32) {
+    with_state(|st| st.remove_conn(id));
+}
+
+/// Half-closes a connection once its queued bytes are written.
+#[napi]
+pub fn end(id: u32) {
+    with_state(|st| {
+        if let Some(Entry::Conn(c)) = st.entries.get_mut(&id) {
+            c.ending = true;
+            if !c.connecting && !c.handshaking {
+                let _ = c.conn.close_write();
+                let want = State::desired_events(c);
+                let _ = c.poll.set(want, on_poll);
+            }
+        }
+    });
+}
+
+/// The frames of the read being dispatched, one string each (for the slow path in JS, when the
+/// JSON array of a batch does not parse into one message per frame).
+#[napi]
+pub fn batch_frames() -> Vec<String> {
+    with_state(|st| (0..st.batch.ends.len()).map(|i| String::from_utf8_lossy(st.batch.frame(i)).into_owned()).collect())
+        .unwrap_or_default()
+}
+
+/// Bytes queued on a connection that the kernel has not taken yet.
+#[napi]
+pub fn pending_bytes(id: u32) -> f64 {
+    with_state(|st| match st.entries.get(&id) {
+        Some(Entry::Conn(c)) => c.conn.pending_writes() as f64,
+        _ => 0.0,
+    })
+    .unwrap_or(0.0)
+}
+
+/// The remote address of a TCP connection.
+#[napi]
+pub fn peer(id: u32) -> Option<AddressInfo> {
+    with_state(|st| match st.entries.get(&id) {
+        Some(Entry::Conn(c)) => c.conn.socket().peer_addr().ok().and_then(|a| a.as_socket()).map(addr_info),
+        _ => None,
+    })
+    .flatten()
+}
