@@ -7,9 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const { spawn } = require('node:child_process');
-const {
-  newIpc, tmpSock, nextEvent, startLocalServer, connectLocal, cleanup, within, until, rawPeer, delay,
-} = require('./helpers.js');
+const { newIpc, tmpSock, nextEvent, startLocalServer, connectLocal, cleanup, within, until, rawPeer, delay } = require('./helpers.js');
 
 const T = { timeout: 15000 };
 
@@ -26,27 +24,50 @@ test('malformed frames: error events with codes, connection kept, later frames d
     server.on('constructor', () => good.push('constructor handler ran'));
     peer = await rawPeer(sock);
     // (also frames that would merge or split if a batch were parsed as one JSON array)
-    const bad = ['{bad', '', 'null', '[1]', '123', '"str"', '{"data":7}', '{"type":5}', '{"type":"constructor"}', '{"type":"__proto__","data":{}}', '{"type":"hasOwnProperty"}', '1,2', '{"type":"ok"},{"type":"ok"}'];
+    const bad = [
+      '{bad',
+      '',
+      'null',
+      '[1]',
+      '123',
+      '"str"',
+      '{"data":7}',
+      '{"type":5}',
+      '{"type":"constructor"}',
+      '{"type":"__proto__","data":{}}',
+      '{"type":"hasOwnProperty"}',
+      '1,2',
+      '{"type":"ok"},{"type":"ok"}',
+    ];
     peer.write(`{"type":"ok","data":0}\f${bad.join('\f')}\f{"type":"ok","data":1}\f`);
     await until(() => good.length === 2, 'good frames around the bad ones');
     assert.deepEqual(good, [0, 1]);
-    assert.deepEqual(errors.map((e) => e[0]), [
-      'ERR_IPC_INVALID_JSON',
-      'ERR_IPC_INVALID_JSON',
-      'ERR_IPC_INVALID_MESSAGE',
-      'ERR_IPC_INVALID_MESSAGE',
-      'ERR_IPC_INVALID_MESSAGE',
-      'ERR_IPC_INVALID_MESSAGE',
-      'ERR_IPC_INVALID_EVENT',
-      'ERR_IPC_INVALID_EVENT',
-      'ERR_IPC_INVALID_EVENT',
-      'ERR_IPC_INVALID_EVENT',
-      'ERR_IPC_INVALID_EVENT',
-      'ERR_IPC_INVALID_JSON',
-      'ERR_IPC_INVALID_JSON',
-    ]);
-    assert.deepEqual(errors.map((e) => e[1]), bad);
-    assert.ok(errors.every((e) => e[2]), 'the socket is the second argument');
+    assert.deepEqual(
+      errors.map((e) => e[0]),
+      [
+        'ERR_IPC_INVALID_JSON',
+        'ERR_IPC_INVALID_JSON',
+        'ERR_IPC_INVALID_MESSAGE',
+        'ERR_IPC_INVALID_MESSAGE',
+        'ERR_IPC_INVALID_MESSAGE',
+        'ERR_IPC_INVALID_MESSAGE',
+        'ERR_IPC_INVALID_EVENT',
+        'ERR_IPC_INVALID_EVENT',
+        'ERR_IPC_INVALID_EVENT',
+        'ERR_IPC_INVALID_EVENT',
+        'ERR_IPC_INVALID_EVENT',
+        'ERR_IPC_INVALID_JSON',
+        'ERR_IPC_INVALID_JSON',
+      ],
+    );
+    assert.deepEqual(
+      errors.map((e) => e[1]),
+      bad,
+    );
+    assert.ok(
+      errors.every((e) => e[2]),
+      'the socket is the second argument',
+    );
     assert.equal(server.sockets.length, 1, 'connection kept');
     // The malformed-JSON error keeps node-ipc 9/12's shape.
     assert.equal(typeof errors[0][1], 'string');
@@ -90,7 +111,7 @@ test('oversize frame: ERR_IPC_FRAME_TOO_LARGE, only that connection dropped, oth
     const errors = [];
     const disconnected = [];
     server.on('error', (e) => errors.push(e.code));
-    server.on('socket.disconnected', (s, id) => disconnected.push(id));
+    server.on('socket.disconnected', (_s, id) => disconnected.push(id));
     const peerClosed = new Promise((r) => peer.on('close', r));
     peer.write(`{"type":"big","data":"${'x'.repeat(2000)}"}\f`);
     await within(3000, 'peer dropped', peerClosed);
@@ -242,10 +263,15 @@ test('out of file descriptors: EMFILE error events without spinning, then the se
   const hog = path.join(os.tmpdir(), `nirs-emfile-hog-${process.pid}.js`);
   // A second process opens 60 connections to a server limited to 40 descriptors, holds them
   // 500 ms, then closes them; afterwards a new client must be served.
-  fs.writeFileSync(hog, `const net = require('net'); const a = [];
+  fs.writeFileSync(
+    hog,
+    `const net = require('net'); const a = [];
     for (let i = 0; i < 60; i++) { const s = net.connect(process.env.SOCK); s.on('error', () => {}); a.push(s); }
-    setTimeout(() => a.forEach((s) => s.destroy()), 500);`);
-  fs.writeFileSync(file, `
+    setTimeout(() => a.forEach((s) => s.destroy()), 500);`,
+  );
+  fs.writeFileSync(
+    file,
+    `
     const ipc = require(${JSON.stringify(require('./helpers.js').ROOT)}); ipc.config.silent = true; ipc.config.maxConnections = 1000;
     const errors = {}; const t0 = process.cpuUsage();
     ipc.serve(process.env.SOCK, () => {
@@ -264,7 +290,8 @@ test('out of file descriptors: EMFILE error events without spinning, then the se
         }), 300);
       });
     });
-    ipc.server.start();`);
+    ipc.server.start();`,
+  );
   const child = spawn('bash', ['-c', 'ulimit -n 40 && exec "$0" "$1"', process.execPath, file], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, SOCK: sock },

@@ -6,8 +6,18 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const {
-  newIpc, tmpSock, freePort, nextEvent, startLocalServer, startTcpServer, connectLocal, connectTcp,
-  cleanup, within, delay, until, rmSock,
+  newIpc,
+  tmpSock,
+  freePort,
+  nextEvent,
+  startLocalServer,
+  startTcpServer,
+  connectLocal,
+  connectTcp,
+  cleanup,
+  delay,
+  until,
+  rmSock,
 } = require('./helpers.js');
 
 const T = { timeout: 10000 };
@@ -73,7 +83,11 @@ for (const transport of ['unix', 'tcp']) {
       ca.emit('hello', { id: 'a' });
       await until(() => server.sockets.some((s) => s.id === 'a'), 'id learnt');
       server.broadcast('news', 'all');
-      server.emit(server.sockets.find((s) => s.id === 'a'), 'news', 'only-a');
+      server.emit(
+        server.sockets.find((s) => s.id === 'a'),
+        'news',
+        'only-a',
+      );
       server.broadcast('news', 'end');
       await until(() => got.a.length === 3 && got.b.length === 2, 'deliveries');
       await delay(30);

@@ -40,9 +40,29 @@ test('independent instances do not share config, of or server', () => {
 test('config has node-ipc 9/12 keys, order and defaults', () => {
   const c = new ipc.IPC().config;
   assert.deepEqual(Object.keys(c), [
-    'appspace', 'socketRoot', 'id', 'encoding', 'rawBuffer', 'sync', 'unlink', 'delimiter', 'silent',
-    'logDepth', 'logInColor', 'logger', 'maxConnections', 'retry', 'maxRetries', 'stopRetrying',
-    'IPType', 'tls', 'networkHost', 'networkPort', 'readableAll', 'writableAll', 'interface',
+    'appspace',
+    'socketRoot',
+    'id',
+    'encoding',
+    'rawBuffer',
+    'sync',
+    'unlink',
+    'delimiter',
+    'silent',
+    'logDepth',
+    'logInColor',
+    'logger',
+    'maxConnections',
+    'retry',
+    'maxRetries',
+    'stopRetrying',
+    'IPType',
+    'tls',
+    'networkHost',
+    'networkPort',
+    'readableAll',
+    'writableAll',
+    'interface',
   ]);
   assert.equal(c.appspace, 'app.');
   assert.equal(c.socketRoot, '/tmp/');
@@ -239,13 +259,7 @@ test('emitter API: on/once/off/publish, wildcard first, 9.x aliases, this = emit
   s.once('ev', () => seen.push(['once']));
   s.publish('ev', 1, 2);
   s.publish('ev', 3);
-  assert.deepEqual(seen, [
-    ['*', 'ev', 1, 2],
-    ['typed', 1, 2, true],
-    ['once'],
-    ['*', 'ev', 3],
-    ['typed', 3, undefined, true],
-  ]);
+  assert.deepEqual(seen, [['*', 'ev', 1, 2], ['typed', 1, 2, true], ['once'], ['*', 'ev', 3], ['typed', 3, undefined, true]]);
   seen.length = 0;
   s.off('ev', typed);
   s.publish('ev', 4);

@@ -14,14 +14,17 @@ const children = new Set();
 
 /** Registers before/after hooks: build `cargoArgs` examples (debug) once; kill leftovers. */
 function useExamples(cargoArgs) {
-  test.before(() => {
-    const r = spawnSync('cargo', ['build', '--quiet', '-p', 'node-ipc-rs', ...cargoArgs], {
-      cwd: ROOT,
-      stdio: ['ignore', 'inherit', 'inherit'],
-      timeout: 300000,
-    });
-    if (r.status !== 0) throw new Error(`cargo build ${cargoArgs.join(' ')} failed: ${r.error || r.status || r.signal}`);
-  }, { timeout: 310000 });
+  test.before(
+    () => {
+      const r = spawnSync('cargo', ['build', '--quiet', '-p', 'node-ipc-rs', ...cargoArgs], {
+        cwd: ROOT,
+        stdio: ['ignore', 'inherit', 'inherit'],
+        timeout: 300000,
+      });
+      if (r.status !== 0) throw new Error(`cargo build ${cargoArgs.join(' ')} failed: ${r.error || r.status || r.signal}`);
+    },
+    { timeout: 310000 },
+  );
   test.after(() => {
     for (const c of children) c.kill('SIGKILL');
   });
@@ -69,7 +72,11 @@ function runExample(name, args) {
     waitFor(re, ms = 10000) {
       const seen = lines.find((l) => re.test(l));
       if (seen) return Promise.resolve(seen.match(re));
-      return within(ms, `${name} output ${re} (got ${JSON.stringify(lines)}; stderr ${stderr})`, new Promise((resolve) => waiters.push({ re, resolve })));
+      return within(
+        ms,
+        `${name} output ${re} (got ${JSON.stringify(lines)}; stderr ${stderr})`,
+        new Promise((resolve) => waiters.push({ re, resolve })),
+      );
     },
     /** Sends a command line (rust_tls_udp's UDP mode) and waits for its SENT/SENDERR answer. */
     async command(line) {

@@ -52,16 +52,22 @@ async function helloFromNode(kind, target) {
   ipc.config.id = 'hello';
   ipc.config.maxRetries = 20;
   try {
-    return await within(10000, `${kind} client exchange`, new Promise((resolve, reject) => {
-      const setup = () => {
-        const c = ipc.of.world;
-        c.on('connect', () => c.emit('app.message', { id: ipc.config.id, message: 'hello' }));
-        c.on('app.message', (data) => resolve(data));
-        c.on('error', (e) => { if (e && e.code !== 'ECONNREFUSED' && e.code !== 'ENOENT') reject(e); });
-      };
-      if (target.path) ipc.connectTo('world', target.path, setup);
-      else ipc.connectToNet('world', '127.0.0.1', target.port, setup);
-    }));
+    return await within(
+      10000,
+      `${kind} client exchange`,
+      new Promise((resolve, reject) => {
+        const setup = () => {
+          const c = ipc.of.world;
+          c.on('connect', () => c.emit('app.message', { id: ipc.config.id, message: 'hello' }));
+          c.on('app.message', (data) => resolve(data));
+          c.on('error', (e) => {
+            if (e && e.code !== 'ECONNREFUSED' && e.code !== 'ENOENT') reject(e);
+          });
+        };
+        if (target.path) ipc.connectTo('world', target.path, setup);
+        else ipc.connectToNet('world', '127.0.0.1', target.port, setup);
+      }),
+    );
   } finally {
     ipc.disconnect('world');
   }
@@ -72,20 +78,24 @@ function worldServer(kind, target) {
   const ipc = loadIpc(kind);
   ipc.config.id = 'world';
   const seen = [];
-  return within(10000, `${kind} server start`, new Promise((resolve) => {
-    const setup = () => {
-      ipc.server.on('app.message', (data, socket) => {
-        seen.push({ data, socketId: socket.id });
-        ipc.server.emit(socket, 'app.message', { id: ipc.config.id, message: data.message + ' world!' });
-      });
-      ipc.server.on('socket.disconnected', (socket, id) => seen.push({ disconnected: id }));
-    };
-    const started = () => resolve({ ipc, seen, stop: () => ipc.server.stop() });
-    if (target.path) ipc.serve(target.path, setup);
-    else ipc.serveNet('127.0.0.1', target.port, setup);
-    ipc.server.on('start', started);
-    ipc.server.start();
-  }));
+  return within(
+    10000,
+    `${kind} server start`,
+    new Promise((resolve) => {
+      const setup = () => {
+        ipc.server.on('app.message', (data, socket) => {
+          seen.push({ data, socketId: socket.id });
+          ipc.server.emit(socket, 'app.message', { id: ipc.config.id, message: data.message + ' world!' });
+        });
+        ipc.server.on('socket.disconnected', (_socket, id) => seen.push({ disconnected: id }));
+      };
+      const started = () => resolve({ ipc, seen, stop: () => ipc.server.stop() });
+      if (target.path) ipc.serve(target.path, setup);
+      else ipc.serveNet('127.0.0.1', target.port, setup);
+      ipc.server.on('start', started);
+      ipc.server.start();
+    }),
+  );
 }
 
 async function startRustServer(transport) {
@@ -128,7 +138,10 @@ for (const transport of ['unix', 'tcp']) {
     test(`${kind} server <- Rust client over ${transport}: basic example`, T, async () => {
       const target = transport === 'unix' ? { path: tmpSock('ns') } : { port: await freePort() };
       const world = await worldServer(kind, target);
-      const cli = run('rust_client', transport === 'unix' ? ['unix', target.path, '--count', '1'] : ['tcp', '127.0.0.1', String(target.port), '--count', '1']);
+      const cli = run(
+        'rust_client',
+        transport === 'unix' ? ['unix', target.path, '--count', '1'] : ['tcp', '127.0.0.1', String(target.port), '--count', '1'],
+      );
       try {
         await cli.waitFor(/^CONNECT$/);
         await cli.waitFor(/^MESSAGE app\.message \{"id":"world","message":"hello world!"\}$/);
@@ -136,9 +149,13 @@ for (const transport of ['unix', 'tcp']) {
         assert.equal(code, 0, cli.stderr());
         assert.deepEqual(cli.lines, ['CONNECT', 'MESSAGE app.message {"id":"world","message":"hello world!"}', 'DISCONNECT', 'DESTROY']);
         assert.deepEqual(world.seen[0], { data: { id: 'hello', message: 'hello' }, socketId: 'hello' });
-        await within(5000, 'socket.disconnected', (async () => {
-          while (!world.seen.some((s) => s.disconnected === 'hello')) await new Promise((r) => setTimeout(r, 10));
-        })());
+        await within(
+          5000,
+          'socket.disconnected',
+          (async () => {
+            while (!world.seen.some((s) => s.disconnected === 'hello')) await new Promise((r) => setTimeout(r, 10));
+          })(),
+        );
       } finally {
         cli.kill();
         world.stop();
@@ -160,9 +177,13 @@ test('Rust client retries until a node-ipc-12 server appears, and reconnects aft
     for (const s of world.ipc.server.sockets.slice()) s.destroy();
     world.stop();
     world = await worldServer('node-ipc-12', target);
-    await within(10000, 'second greeting', (async () => {
-      while (cli.lines.filter((l) => l.startsWith('MESSAGE')).length < 2) await new Promise((r) => setTimeout(r, 20));
-    })());
+    await within(
+      10000,
+      'second greeting',
+      (async () => {
+        while (cli.lines.filter((l) => l.startsWith('MESSAGE')).length < 2) await new Promise((r) => setTimeout(r, 20));
+      })(),
+    );
     assert.ok(cli.lines.filter((l) => l === 'CONNECT').length >= 2);
   } finally {
     cli.kill();
@@ -191,7 +212,7 @@ const CASES = [
   ['o', { b: 1, 10: 2, 2: 3, '02': 4, a: { x: 1.5, 0: [1e21, null, {}] }, '-1': [] }],
   ['o', { z: [1, 2.5, { y: null, x: true }], a: false, 'k\u00e9y': 'v', '': 'empty key' }],
   ['deep', { l1: { l2: { l3: { l4: [[[[1e-7]]]] } } } }],
-  ['ünïcode.type', { 'ключ': 'значение' }],
+  ['ünïcode.type', { ключ: 'значение' }],
 ];
 
 function recordingServer(target) {
@@ -200,7 +221,11 @@ function recordingServer(target) {
   return new Promise((resolve) => {
     const done = () => resolve({ srv, bytes: () => Buffer.concat(chunks) });
     if (target.path) srv.listen(target.path, done);
-    else srv.listen(0, '127.0.0.1', () => { target.port = srv.address().port; done(); });
+    else
+      srv.listen(0, '127.0.0.1', () => {
+        target.port = srv.address().port;
+        done();
+      });
   });
 }
 
@@ -210,16 +235,24 @@ async function recordNodeIpc12(transport) {
   const ipc = loadIpc('node-ipc-12');
   ipc.config.id = 'recorder-client';
   try {
-    await within(5000, 'node-ipc-12 connect', new Promise((resolve) => {
-      const setup = () => ipc.of.world.on('connect', resolve);
-      if (target.path) ipc.connectTo('world', target.path, setup);
-      else ipc.connectToNet('world', '127.0.0.1', target.port, setup);
-    }));
+    await within(
+      5000,
+      'node-ipc-12 connect',
+      new Promise((resolve) => {
+        const setup = () => ipc.of.world.on('connect', resolve);
+        if (target.path) ipc.connectTo('world', target.path, setup);
+        else ipc.connectToNet('world', '127.0.0.1', target.port, setup);
+      }),
+    );
     for (const [type, data] of CASES) ipc.of.world.emit(type, data);
     const want = Buffer.concat(CASES.map(([type, data]) => Buffer.from(JSON.stringify({ type, data }) + '\f')));
-    await within(5000, 'node-ipc-12 bytes', (async () => {
-      while (rec.bytes().length < want.length) await new Promise((r) => setTimeout(r, 10));
-    })());
+    await within(
+      5000,
+      'node-ipc-12 bytes',
+      (async () => {
+        while (rec.bytes().length < want.length) await new Promise((r) => setTimeout(r, 10));
+      })(),
+    );
     return rec.bytes();
   } finally {
     ipc.disconnect('world');
@@ -231,7 +264,10 @@ async function recordRustClient(transport) {
   const target = transport === 'unix' ? { path: tmpSock('recrs') } : {};
   const rec = await recordingServer(target);
   const closed = new Promise((resolve) => rec.srv.on('connection', (s) => s.on('close', resolve)));
-  const cli = run('rust_client', transport === 'unix' ? ['unix', target.path, '--stdin'] : ['tcp', '127.0.0.1', String(target.port), '--stdin']);
+  const cli = run(
+    'rust_client',
+    transport === 'unix' ? ['unix', target.path, '--stdin'] : ['tcp', '127.0.0.1', String(target.port), '--stdin'],
+  );
   try {
     for (const [type, data] of CASES) cli.child.stdin.write(JSON.stringify([type, data]) + '\n');
     cli.child.stdin.end();
@@ -262,20 +298,25 @@ for (const transport of ['unix', 'tcp']) {
 
 test('byte-exact replies: Rust server answers with the bytes a node-ipc 12 server sends', T, async () => {
   const frame = Buffer.from(JSON.stringify({ type: 'app.message', data: { id: 'raw', message: 'héllo\n"\u2028' } }) + '\f');
-  const exchange = (target) => within(5000, 'raw reply', new Promise((resolve, reject) => {
-    const s = target.path ? net.connect(target.path) : net.connect(target.port, '127.0.0.1');
-    const got = [];
-    s.on('error', reject);
-    s.on('connect', () => s.write(frame));
-    s.on('data', (d) => {
-      got.push(d);
-      const all = Buffer.concat(got);
-      if (all.includes(0x0c)) {
-        s.destroy();
-        resolve(all);
-      }
-    });
-  }));
+  const exchange = (target) =>
+    within(
+      5000,
+      'raw reply',
+      new Promise((resolve, reject) => {
+        const s = target.path ? net.connect(target.path) : net.connect(target.port, '127.0.0.1');
+        const got = [];
+        s.on('error', reject);
+        s.on('connect', () => s.write(frame));
+        s.on('data', (d) => {
+          got.push(d);
+          const all = Buffer.concat(got);
+          if (all.includes(0x0c)) {
+            s.destroy();
+            resolve(all);
+          }
+        });
+      }),
+    );
   const { srv, target } = await startRustServer('unix');
   const nodeTarget = { path: tmpSock('raw12') };
   const world = await worldServer('node-ipc-12', nodeTarget);
@@ -283,7 +324,10 @@ test('byte-exact replies: Rust server answers with the bytes a node-ipc 12 serve
     const fromRust = await exchange(target);
     const fromNode = await exchange(nodeTarget);
     assert.equal(fromRust.toString('hex'), fromNode.toString('hex'));
-    assert.equal(fromRust.toString(), JSON.stringify({ type: 'app.message', data: { id: 'world', message: 'héllo\n"\u2028 world!' } }) + '\f');
+    assert.equal(
+      fromRust.toString(),
+      JSON.stringify({ type: 'app.message', data: { id: 'world', message: 'héllo\n"\u2028 world!' } }) + '\f',
+    );
   } finally {
     srv.kill();
     world.stop();
@@ -293,17 +337,23 @@ test('byte-exact replies: Rust server answers with the bytes a node-ipc 12 serve
 test('Rust server reports invalid frames from a Node peer with ERR_IPC_* codes and keeps the connection', T, async () => {
   const { srv, target } = await startRustServer('unix');
   try {
-    await within(5000, 'raw exchange', new Promise((resolve, reject) => {
-      const s = net.connect(target.path);
-      s.on('error', reject);
-      s.on('connect', () => s.write('{bad\f[1]\f{"type":5}\f' + JSON.stringify({ type: 'app.message', data: { id: 'x', message: 'ok' } }) + '\f'));
-      s.on('data', (d) => {
-        if (d.includes(0x0c)) {
-          s.destroy();
-          resolve();
-        }
-      });
-    }));
+    await within(
+      5000,
+      'raw exchange',
+      new Promise((resolve, reject) => {
+        const s = net.connect(target.path);
+        s.on('error', reject);
+        s.on('connect', () =>
+          s.write('{bad\f[1]\f{"type":5}\f' + JSON.stringify({ type: 'app.message', data: { id: 'x', message: 'ok' } }) + '\f'),
+        );
+        s.on('data', (d) => {
+          if (d.includes(0x0c)) {
+            s.destroy();
+            resolve();
+          }
+        });
+      }),
+    );
     await srv.waitFor(/^ERROR ERR_IPC_INVALID_JSON /);
     await srv.waitFor(/^ERROR ERR_IPC_INVALID_MESSAGE /);
     await srv.waitFor(/^ERROR ERR_IPC_INVALID_EVENT /);

@@ -57,7 +57,10 @@ for (const kind of ['node-ipc-rs', 'node-ipc-12']) {
     const ipc = kind === 'node-ipc-rs' ? newIpc('cli') : nodeIpc12('cli');
     try {
       const got = await echoFromNode(ipc, port, { trustedConnections: [fx('ca.pem')], rejectUnauthorized: true }, 100);
-      assert.deepEqual(got.map((d) => d.i), [...Array(100).keys()]);
+      assert.deepEqual(
+        got.map((d) => d.i),
+        [...Array(100).keys()],
+      );
       assert.equal(got[3].s, 'é✓'.repeat(3));
       await srv.waitFor(/^MESSAGE echo \{"i":99,"s":"é✓é✓é✓é✓"\}$/);
       assert.equal(srv.lines.filter((l) => l === 'CONNECT').length, 1);
@@ -67,48 +70,77 @@ for (const kind of ['node-ipc-rs', 'node-ipc-12']) {
       assert.equal(code, 0, srv.stderr());
       assert.ok(srv.lines.includes('CLOSED'));
     } finally {
-      try { ipc.disconnect('srv'); } catch { /* gone */ }
+      try {
+        ipc.disconnect('srv');
+      } catch {
+        /* gone */
+      }
       srv.kill();
     }
   });
 }
 
-test('Rust mTLS server: node-ipc-rs and node-ipc 12 clients with certificates pass, a certificate-less node-ipc 12 client is refused', T, async () => {
-  const { srv, port } = await rustTlsServer('--cert', fx('server.pem'), '--key', fx('server.key'), '--ca', fx('ca.pem'), '--request-cert');
-  const ours = newIpc('ours');
-  const good = nodeIpc12('good');
-  const bare = nodeIpc12('bare');
-  try {
-    const withCert = { private: fx('client.key'), public: fx('client.pem'), trustedConnections: [fx('ca.pem')], rejectUnauthorized: true };
-    assert.equal((await echoFromNode(ours, port, withCert, 3)).length, 3);
-    assert.equal((await echoFromNode(good, port, { ...withCert }, 3)).length, 3);
-    // (the server's stdout may lag behind the echoes)
-    await until(() => srv.lines.filter((l) => l.startsWith('MESSAGE echo')).length === 6, 'six echoes logged');
-    assert.equal(srv.lines.filter((l) => l === 'CONNECT').length, 2);
+test(
+  'Rust mTLS server: node-ipc-rs and node-ipc 12 clients with certificates pass, a certificate-less node-ipc 12 client is refused',
+  T,
+  async () => {
+    const { srv, port } = await rustTlsServer(
+      '--cert',
+      fx('server.pem'),
+      '--key',
+      fx('server.key'),
+      '--ca',
+      fx('ca.pem'),
+      '--request-cert',
+    );
+    const ours = newIpc('ours');
+    const good = nodeIpc12('good');
+    const bare = nodeIpc12('bare');
+    try {
+      const withCert = {
+        private: fx('client.key'),
+        public: fx('client.pem'),
+        trustedConnections: [fx('ca.pem')],
+        rejectUnauthorized: true,
+      };
+      assert.equal((await echoFromNode(ours, port, withCert, 3)).length, 3);
+      assert.equal((await echoFromNode(good, port, { ...withCert }, 3)).length, 3);
+      // (the server's stdout may lag behind the echoes)
+      await until(() => srv.lines.filter((l) => l.startsWith('MESSAGE echo')).length === 6, 'six echoes logged');
+      assert.equal(srv.lines.filter((l) => l === 'CONNECT').length, 2);
 
-    bare.config.tls = { trustedConnections: [fx('ca.pem')], rejectUnauthorized: true };
-    bare.config.maxRetries = 0;
-    const bareErrors = [];
-    await within(5000, 'bare client gives up', new Promise((resolve) => {
-      bare.connectToNet('srv', '127.0.0.1', port, () => {
-        bare.of.srv.on('connect', () => bare.of.srv.emit('sneak', 'must not cross'));
-        bare.of.srv.on('error', (e) => bareErrors.push(e.code));
-        bare.of.srv.on('destroy', resolve);
-      });
-    }));
-    await srv.waitFor(/^ERROR ERR_TLS_PEER_CERTIFICATE_REQUIRED$/);
-    assert.ok(bareErrors.length >= 1, 'the bare client saw an error');
-    await delay(100);
-    assert.equal(srv.lines.filter((l) => l === 'CONNECT').length, 2, 'no connect for the refused client');
-    assert.ok(!srv.lines.some((l) => l.startsWith('MESSAGE sneak')), 'nothing crossed');
-  } finally {
-    cleanup(ours);
-    for (const i of [good, bare]) {
-      try { i.disconnect('srv'); } catch { /* gone */ }
+      bare.config.tls = { trustedConnections: [fx('ca.pem')], rejectUnauthorized: true };
+      bare.config.maxRetries = 0;
+      const bareErrors = [];
+      await within(
+        5000,
+        'bare client gives up',
+        new Promise((resolve) => {
+          bare.connectToNet('srv', '127.0.0.1', port, () => {
+            bare.of.srv.on('connect', () => bare.of.srv.emit('sneak', 'must not cross'));
+            bare.of.srv.on('error', (e) => bareErrors.push(e.code));
+            bare.of.srv.on('destroy', resolve);
+          });
+        }),
+      );
+      await srv.waitFor(/^ERROR ERR_TLS_PEER_CERTIFICATE_REQUIRED$/);
+      assert.ok(bareErrors.length >= 1, 'the bare client saw an error');
+      await delay(100);
+      assert.equal(srv.lines.filter((l) => l === 'CONNECT').length, 2, 'no connect for the refused client');
+      assert.ok(!srv.lines.some((l) => l.startsWith('MESSAGE sneak')), 'nothing crossed');
+    } finally {
+      cleanup(ours);
+      for (const i of [good, bare]) {
+        try {
+          i.disconnect('srv');
+        } catch {
+          /* gone */
+        }
+      }
+      srv.kill();
     }
-    srv.kill();
-  }
-});
+  },
+);
 
 // --- Node TLS servers <- Rust client -------------------------------------------------------
 
@@ -242,7 +274,10 @@ for (const [kind, type, host] of udpCases) {
       ipc.server.on('a', (d) => answers.push(d));
       for (let n = 0; n < 100; n++) ipc.server.emit({ address: host, port: rport }, 'q', { n });
       await until(() => answers.length === 100, '100 answers from Rust', 5000);
-      assert.deepEqual(answers.map((d) => d.n), [...Array(100).keys()]);
+      assert.deepEqual(
+        answers.map((d) => d.n),
+        [...Array(100).keys()],
+      );
       assert.equal(answers[0].s, 'é✓');
       const from = type === 'udp4' ? `127.0.0.1:${nport}` : `[::1]:${nport}`;
       await srv.waitFor(new RegExp(`^MESSAGE ${from.replace(/[[\].]/g, '\\$&')} q \\{"n":99\\}$`));
@@ -253,7 +288,10 @@ for (const [kind, type, host] of udpCases) {
       assert.equal(await srv.command(`emit ${from} hello {"nested":[1,{"x":"é✓"}]}`), 'SENT');
       assert.equal(await srv.command('broadcast news {"n":1}'), 'SENT');
       await until(() => got.length === 2, 'emit and broadcast from Rust');
-      assert.deepEqual(got, [['hello', { nested: [1, { x: 'é✓' }] }], ['news', { n: 1 }]]);
+      assert.deepEqual(got, [
+        ['hello', { nested: [1, { x: 'é✓' }] }],
+        ['news', { n: 1 }],
+      ]);
       // Oversize: the send error comes back to the Rust caller.
       assert.equal(await srv.command(`emit ${from} big "${'x'.repeat(70000)}"`), 'SENDERR EMSGSIZE');
       const { code } = await srv.stop();
@@ -267,27 +305,31 @@ for (const [kind, type, host] of udpCases) {
 }
 
 for (const kind of ['node-ipc-rs', 'node-ipc-12']) {
-  test(`udp4 raw: ${kind} sends hex, the Rust UdpServer (raw) gets the exact bytes${kind === 'node-ipc-rs' ? ', and back' : ''}`, T, async () => {
-    const ipc = kind === 'node-ipc-rs' ? newIpc('node') : nodeIpc12('node');
-    ipc.config.rawBuffer = true;
-    ipc.config.encoding = 'hex';
-    const { srv, port: rport } = await rustUdp('127.0.0.1', '--raw');
-    try {
-      const nport = await freeUdpPort();
-      await nodeUdpServer(ipc, '127.0.0.1', nport, 'udp4', kind);
-      ipc.server.emit({ address: '127.0.0.1', port: rport }, 'dead41ff00');
-      await srv.waitFor(new RegExp(`^DATA 127\\.0\\.0\\.1:${nport} dead41ff00$`));
-      if (kind === 'node-ipc-rs') {
-        // Rust -> node-ipc-rs raw: exact bytes (node-ipc 12 would mangle non-UTF-8 data: §5.6).
-        const got = [];
-        ipc.server.on('data', (b) => got.push(b));
-        assert.equal(await srv.command(`raw 127.0.0.1:${nport} c328ff00`), 'SENT');
-        await until(() => got.length === 1, 'raw datagram from Rust');
-        assert.deepEqual(got[0], Buffer.from([0xc3, 0x28, 0xff, 0x00]));
+  test(
+    `udp4 raw: ${kind} sends hex, the Rust UdpServer (raw) gets the exact bytes${kind === 'node-ipc-rs' ? ', and back' : ''}`,
+    T,
+    async () => {
+      const ipc = kind === 'node-ipc-rs' ? newIpc('node') : nodeIpc12('node');
+      ipc.config.rawBuffer = true;
+      ipc.config.encoding = 'hex';
+      const { srv, port: rport } = await rustUdp('127.0.0.1', '--raw');
+      try {
+        const nport = await freeUdpPort();
+        await nodeUdpServer(ipc, '127.0.0.1', nport, 'udp4', kind);
+        ipc.server.emit({ address: '127.0.0.1', port: rport }, 'dead41ff00');
+        await srv.waitFor(new RegExp(`^DATA 127\\.0\\.0\\.1:${nport} dead41ff00$`));
+        if (kind === 'node-ipc-rs') {
+          // Rust -> node-ipc-rs raw: exact bytes (node-ipc 12 would mangle non-UTF-8 data: §5.6).
+          const got = [];
+          ipc.server.on('data', (b) => got.push(b));
+          assert.equal(await srv.command(`raw 127.0.0.1:${nport} c328ff00`), 'SENT');
+          await until(() => got.length === 1, 'raw datagram from Rust');
+          assert.deepEqual(got[0], Buffer.from([0xc3, 0x28, 0xff, 0x00]));
+        }
+      } finally {
+        srv.kill();
+        stopNodeUdp(ipc, kind);
       }
-    } finally {
-      srv.kill();
-      stopNodeUdp(ipc, kind);
-    }
-  });
+    },
+  );
 }

@@ -85,7 +85,10 @@ test('an untrusted server is refused by default, accepted only with rejectUnauth
   const b = newIpc('b');
   try {
     const port = await freePort();
-    const server = await tlsServer(srv, port, { key: fs.readFileSync(fx('rogue.key'), 'utf8'), cert: fs.readFileSync(fx('rogue.pem'), 'utf8') });
+    const server = await tlsServer(srv, port, {
+      key: fs.readFileSync(fx('rogue.key'), 'utf8'),
+      cert: fs.readFileSync(fx('rogue.pem'), 'utf8'),
+    });
     let received = 0;
     server.on('echo', () => received++);
     const refused = await within(5000, 'refusal', tlsClient(a, port, { trustedConnections: [fx('ca.pem')] }));
@@ -120,7 +123,11 @@ test('mutual TLS: a client certificate is required and verified', T, async () =>
     const connects = [];
     server.on('error', (e) => serverErrors.push(e.code));
     server.on('connect', () => connects.push('connect'));
-    const ok = await within(5000, 'mTLS connect', tlsClient(good, port, { private: fx('client.key'), public: fx('client.pem'), trustedConnections: fx('ca.pem') }));
+    const ok = await within(
+      5000,
+      'mTLS connect',
+      tlsClient(good, port, { private: fx('client.key'), public: fx('client.pem'), trustedConnections: fx('ca.pem') }),
+    );
     assert.deepEqual(ok.events, ['connect']);
     const got = nextEvent(ok.client, 'echo');
     ok.client.emit('echo', 'mutual');
@@ -131,7 +138,11 @@ test('mutual TLS: a client certificate is required and verified', T, async () =>
     server.on('sneak', () => messages++);
     for (const [ipc, tls, alert] of [
       [none, { trustedConnections: fx('ca.pem') }, 'error:ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'],
-      [rogue, { private: fx('rogue.key'), public: fx('rogue.pem'), trustedConnections: fx('ca.pem') }, 'error:ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'],
+      [
+        rogue,
+        { private: fx('rogue.key'), public: fx('rogue.pem'), trustedConnections: fx('ca.pem') },
+        'error:ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+      ],
     ]) {
       const r = await within(5000, 'refusal', tlsClient(ipc, port, tls));
       r.client.emit('sneak', 'must not cross');
@@ -171,21 +182,32 @@ test('interop: node-ipc 12 TLS server (Node tls) <-> node-ipc-rs client, server-
     try {
       const port = await freePort();
       theirs.config.tls = mutual
-        ? { private: fx('server.key'), public: fx('server.pem'), trustedConnections: [fx('ca.pem')], requestCert: true, rejectUnauthorized: true }
+        ? {
+            private: fx('server.key'),
+            public: fx('server.pem'),
+            trustedConnections: [fx('ca.pem')],
+            requestCert: true,
+            rejectUnauthorized: true,
+          }
         : { private: fx('server.key'), public: fx('server.pem') };
       theirs.serveNet('127.0.0.1', port, () => {
         theirs.server.on('echo', (d, socket) => theirs.server.emit(socket, 'echo', d));
       });
       theirs.server.start();
       await delay(100);
-      const tls = mutual ? { private: fx('client.key'), public: fx('client.pem'), trustedConnections: fx('ca.pem') } : { trustedConnections: fx('ca.pem') };
+      const tls = mutual
+        ? { private: fx('client.key'), public: fx('client.pem'), trustedConnections: fx('ca.pem') }
+        : { trustedConnections: fx('ca.pem') };
       const { client, events } = await within(5000, 'connect to node-ipc 12', tlsClient(ours, port, tls));
       assert.deepEqual(events, ['connect']);
       const got = [];
       client.on('echo', (d) => got.push(d));
       for (let i = 0; i < 100; i++) client.emit('echo', { i, s: 'ü'.repeat(i) });
       await until(() => got.length === 100, '100 echoes over TLS');
-      assert.deepEqual(got.map((d) => d.i), [...Array(100).keys()]);
+      assert.deepEqual(
+        got.map((d) => d.i),
+        [...Array(100).keys()],
+      );
     } finally {
       cleanup(ours);
       for (const s of theirs.server.sockets || []) s.destroy();
@@ -223,13 +245,17 @@ test('interop: node-ipc-rs TLS server <-> node-ipc 12 client; a certificate-less
     bare.config.tls = { trustedConnections: [fx('ca.pem')], rejectUnauthorized: true };
     bare.config.maxRetries = 0;
     const bareEvents = [];
-    await within(5000, 'bare client gives up', new Promise((resolve) => {
-      bare.connectToNet('srv', '127.0.0.1', port, () => {
-        bare.of.srv.on('connect', () => bare.of.srv.emit('hello', { from: 'bare' }));
-        bare.of.srv.on('error', (e) => bareEvents.push(e.code));
-        bare.of.srv.on('destroy', resolve);
-      });
-    }));
+    await within(
+      5000,
+      'bare client gives up',
+      new Promise((resolve) => {
+        bare.connectToNet('srv', '127.0.0.1', port, () => {
+          bare.of.srv.on('connect', () => bare.of.srv.emit('hello', { from: 'bare' }));
+          bare.of.srv.on('error', (e) => bareEvents.push(e.code));
+          bare.of.srv.on('destroy', resolve);
+        });
+      }),
+    );
     await until(() => serverErrors.length === 1, 'server error for the bare client');
     assert.deepEqual(serverErrors, ['ERR_TLS_PEER_CERTIFICATE_REQUIRED']);
     assert.deepEqual(messages, [{ from: 'node-ipc 12' }], 'nothing from the bare client crossed');

@@ -20,7 +20,10 @@ async function udpServer(ipc, host, port, type) {
   return startArg;
 }
 
-for (const [type, host] of [['udp4', '127.0.0.1'], ['udp6', '::1']]) {
+for (const [type, host] of [
+  ['udp4', '127.0.0.1'],
+  ['udp6', '::1'],
+]) {
   test(`${type}: request/reply between two node-ipc-rs UDP servers, 100-message burst in order`, T, async () => {
     const world = newIpc('world');
     const hello = newIpc('hello');
@@ -39,7 +42,10 @@ for (const [type, host] of [['udp4', '127.0.0.1'], ['udp6', '::1']]) {
       hello.server.on('app.message', (d) => got.push(d.message));
       for (let i = 0; i < 100; i++) hello.server.emit({ address: host, port: pw }, 'app.message', { id: 'hello', message: `m${i}` });
       await until(() => got.length === 100, '100 replies');
-      assert.deepEqual(got, Array.from({ length: 100 }, (_, i) => `m${i} world!`));
+      assert.deepEqual(
+        got,
+        Array.from({ length: 100 }, (_, i) => `m${i} world!`),
+      );
     } finally {
       cleanup(world, hello);
     }
@@ -66,7 +72,12 @@ test('udp4: broadcast reaches every peer that has sent to the server', T, async 
     hub.server.broadcast('news', 1);
     hub.server.emit({}, 'news', 2); // no address: a broadcast, as in node-ipc
     await until(() => got.length === 4, 'four deliveries');
-    assert.deepEqual(got.sort(), [['a', 1], ['a', 2], ['b', 1], ['b', 2]]);
+    assert.deepEqual(got.sort(), [
+      ['a', 1],
+      ['a', 2],
+      ['b', 1],
+      ['b', 2],
+    ]);
   } finally {
     cleanup(hub, a, b);
   }
@@ -111,7 +122,12 @@ test('udp4: plain dgram peers, bad datagrams give error events, oversize sends r
     const replies = [];
     peer.on('message', (m) => replies.push(m.toString()));
     srv.server.on('ping', (d, rinfo) => srv.server.emit(rinfo, 'pong', d));
-    for (const m of ['{"type":"ok","data":1}\f{"type":"ok","data":2}\f', '{bad\f', '{"type":"ok","data":3}', '{"type":"ping","data":"x"}\f']) {
+    for (const m of [
+      '{"type":"ok","data":1}\f{"type":"ok","data":2}\f',
+      '{bad\f',
+      '{"type":"ok","data":3}',
+      '{"type":"ping","data":"x"}\f',
+    ]) {
       peer.send(m, port, '127.0.0.1');
     }
     await until(() => replies.length === 1 && errors.length === 2, 'reply and errors');
@@ -144,40 +160,44 @@ test('udp: bind errors arrive as server error events', T, async () => {
   }
 });
 
-for (const [type, host] of [['udp4', '127.0.0.1'], ['udp6', '::1']]) test(`${type} interop with node-ipc 12: both directions, 100-message burst`, T, async () => {
-  const ours = newIpc('ours');
-  const theirs = nodeIpc12('theirs');
-  try {
-    const po = await freeUdpPort(type);
-    const pt = await freeUdpPort(type);
-    await udpServer(ours, host, po, type);
-    theirs.serveNet(host, pt, type);
-    const up = new Promise((r) => theirs.server.on('connect', r));
-    theirs.server.start();
-    await within(3000, 'node-ipc 12 bound', up);
-    // theirs -> ours, ours replies to the sender
-    ours.server.on('q', (d, rinfo) => ours.server.emit(rinfo, 'a', { n: d.n, s: 'é✓' }));
-    const answers = [];
-    theirs.server.on('a', (d) => answers.push(d.n));
-    for (let n = 0; n < 100; n++) theirs.server.emit({ address: host, port: po }, 'q', { n });
-    await until(() => answers.length === 100, '100 answers from ours');
-    assert.deepEqual(answers, [...Array(100).keys()]);
-    // ours -> theirs, theirs replies
-    theirs.server.on('q2', (d, rinfo) => theirs.server.emit(rinfo, 'a2', d));
-    const back = [];
-    ours.server.on('a2', (d) => back.push(d));
-    ours.server.emit({ address: host, port: pt }, 'q2', { nested: [1, { x: 'y' }] });
-    await until(() => back.length === 1, 'answer from theirs');
-    assert.deepEqual(back[0], { nested: [1, { x: 'y' }] });
-  } finally {
-    cleanup(ours);
+for (const [type, host] of [
+  ['udp4', '127.0.0.1'],
+  ['udp6', '::1'],
+])
+  test(`${type} interop with node-ipc 12: both directions, 100-message burst`, T, async () => {
+    const ours = newIpc('ours');
+    const theirs = nodeIpc12('theirs');
     try {
-      theirs.server.stop();
-    } catch {
-      // already stopped
+      const po = await freeUdpPort(type);
+      const pt = await freeUdpPort(type);
+      await udpServer(ours, host, po, type);
+      theirs.serveNet(host, pt, type);
+      const up = new Promise((r) => theirs.server.on('connect', r));
+      theirs.server.start();
+      await within(3000, 'node-ipc 12 bound', up);
+      // theirs -> ours, ours replies to the sender
+      ours.server.on('q', (d, rinfo) => ours.server.emit(rinfo, 'a', { n: d.n, s: 'é✓' }));
+      const answers = [];
+      theirs.server.on('a', (d) => answers.push(d.n));
+      for (let n = 0; n < 100; n++) theirs.server.emit({ address: host, port: po }, 'q', { n });
+      await until(() => answers.length === 100, '100 answers from ours');
+      assert.deepEqual(answers, [...Array(100).keys()]);
+      // ours -> theirs, theirs replies
+      theirs.server.on('q2', (d, rinfo) => theirs.server.emit(rinfo, 'a2', d));
+      const back = [];
+      ours.server.on('a2', (d) => back.push(d));
+      ours.server.emit({ address: host, port: pt }, 'q2', { nested: [1, { x: 'y' }] });
+      await until(() => back.length === 1, 'answer from theirs');
+      assert.deepEqual(back[0], { nested: [1, { x: 'y' }] });
+    } finally {
+      cleanup(ours);
+      try {
+        theirs.server.stop();
+      } catch {
+        // already stopped
+      }
     }
-  }
-});
+  });
 
 test('udp4 raw hex: node-ipc 12 sends, node-ipc-rs receives the exact bytes', T, async () => {
   const ours = newIpc('ours');

@@ -37,7 +37,9 @@ function parseArgs(argv) {
   // argv: [variant, role, transport, address, kind?, a?, b?]
   const [variant, role, transport, address, kind, a, b] = argv;
   if (!variant || !['server', 'client'].includes(role) || !['unix', 'tcp'].includes(transport) || !address) {
-    fail(`usage: <variant> server|client unix|tcp <path|host:port> [throughput N window | latency warmup samples]; got ${JSON.stringify(argv)}`);
+    fail(
+      `usage: <variant> server|client unix|tcp <path|host:port> [throughput N window | latency warmup samples]; got ${JSON.stringify(argv)}`,
+    );
   }
   const out = { variant, role, transport, address };
   if (transport === 'tcp') {

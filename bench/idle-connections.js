@@ -53,7 +53,9 @@ if (process.argv[4] === 'clients') {
         if (global.gc) global.gc();
         const after = process.memoryUsage();
         const kib = (b) => (b / N / 1024).toFixed(1);
-        console.log(`${which}: ${ipc.server.sockets.length} idle connections; per connection: RSS ${kib(after.rss - before.rss)} KiB, JS heap ${kib(after.heapUsed - before.heapUsed)} KiB`);
+        console.log(
+          `${which}: ${ipc.server.sockets.length} idle connections; per connection: RSS ${kib(after.rss - before.rss)} KiB, JS heap ${kib(after.heapUsed - before.heapUsed)} KiB`,
+        );
         child.send('bye');
         for (const s of ipc.server.sockets.slice()) s.destroy();
         ipc.server.stop();

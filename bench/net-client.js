@@ -13,9 +13,7 @@ if (args.role !== 'client') fail('net-client.js runs the client role only');
 if (!['naive', 'batched'].includes(args.variant)) fail(`unknown variant ${args.variant}`);
 exitOnStdinEnd();
 
-const socket = args.transport === 'unix'
-  ? net.createConnection(args.address)
-  : net.createConnection(args.port, args.host);
+const socket = args.transport === 'unix' ? net.createConnection(args.address) : net.createConnection(args.port, args.host);
 socket.setNoDelay(true);
 const write = makeWriter(socket, args.variant);
 const driver = createDriver(args, (seq) => write(JSON.stringify({ type: 'echo', data: payload(seq) })));

@@ -137,8 +137,18 @@ function usage(code) {
 }
 
 function parseFlags(argv) {
-  const o = { quick: false, rounds: null, only: null, n: null, window: 10000, samples: null, warmup: null,
-    transports: ['unix', 'tcp'], build: true, json: true };
+  const o = {
+    quick: false,
+    rounds: null,
+    only: null,
+    n: null,
+    window: 10000,
+    samples: null,
+    warmup: null,
+    transports: ['unix', 'tcp'],
+    build: true,
+    json: true,
+  };
   const num = (v, name) => {
     const x = Number(String(v).replace(/_/g, ''));
     if (!Number.isInteger(x) || x <= 0) {
@@ -157,17 +167,45 @@ function parseFlags(argv) {
     }
     const val = () => (v !== undefined ? v : argv[++i]);
     switch (a) {
-      case '--quick': o.quick = true; break;
-      case '--rounds': o.rounds = num(val(), a); break;
-      case '--only': o.only = String(val() || '').split(',').map((s) => s.trim()).filter(Boolean); break;
-      case '--n': o.n = num(val(), a); break;
-      case '--window': o.window = num(val(), a); break;
-      case '--samples': o.samples = num(val(), a); break;
-      case '--warmup': o.warmup = Number(val()); break;
-      case '--transports': o.transports = String(val() || '').split(',').filter(Boolean); break;
-      case '--no-build': o.build = false; break;
-      case '--no-json': o.json = false; break;
-      case '-h': case '--help': usage(0); break;
+      case '--quick':
+        o.quick = true;
+        break;
+      case '--rounds':
+        o.rounds = num(val(), a);
+        break;
+      case '--only':
+        o.only = String(val() || '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
+        break;
+      case '--n':
+        o.n = num(val(), a);
+        break;
+      case '--window':
+        o.window = num(val(), a);
+        break;
+      case '--samples':
+        o.samples = num(val(), a);
+        break;
+      case '--warmup':
+        o.warmup = Number(val());
+        break;
+      case '--transports':
+        o.transports = String(val() || '')
+          .split(',')
+          .filter(Boolean);
+        break;
+      case '--no-build':
+        o.build = false;
+        break;
+      case '--no-json':
+        o.json = false;
+        break;
+      case '-h':
+      case '--help':
+        usage(0);
+        break;
       default:
         process.stderr.write(`unknown flag ${argv[i]}\n`);
         usage(2);
@@ -178,7 +216,11 @@ function parseFlags(argv) {
   o.samples = o.samples ?? (o.quick ? 2000 : 20000);
   o.warmup = o.warmup ?? (o.quick ? 2000 : 5000);
   if (!(o.warmup >= 0)) usage(2);
-  for (const t of o.transports) if (t !== 'unix' && t !== 'tcp') { process.stderr.write(`unknown transport ${t}\n`); usage(2); }
+  for (const t of o.transports)
+    if (t !== 'unix' && t !== 'tcp') {
+      process.stderr.write(`unknown transport ${t}\n`);
+      usage(2);
+    }
   return o;
 }
 
@@ -218,7 +260,9 @@ function cargoExample(name, sources) {
     }
     log(`building ${name}: cargo build --release --example ${name}`);
     const r = spawnSync('cargo', ['build', '--release', '--example', name], {
-      cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], timeout: 15 * 60 * 1000,
+      cwd: ROOT,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      timeout: 15 * 60 * 1000,
     });
     if (r.error) throw new Error(`cargo build failed: ${r.error.message}`);
     if (r.status !== 0) throw new Error(`cargo build --release --example ${name} exited with ${r.status ?? r.signal}`);
@@ -242,17 +286,21 @@ function rustFiles(dir) {
 const TOKIO = cargoExample('bench_tokio_echo', () => [path.join(ROOT, 'examples', 'bench_tokio_echo.rs')]);
 // The Rust API contenders measure the library: rebuild when it changes too.
 const RUST_IPC = cargoExample('bench_rust_ipc', () => [
-  path.join(ROOT, 'examples', 'bench_rust_ipc.rs'), ...rustFiles(path.join(ROOT, 'src')),
-  path.join(ROOT, 'Cargo.toml'), ...(fs.existsSync(path.join(ROOT, 'Cargo.lock')) ? [path.join(ROOT, 'Cargo.lock')] : []),
+  path.join(ROOT, 'examples', 'bench_rust_ipc.rs'),
+  ...rustFiles(path.join(ROOT, 'src')),
+  path.join(ROOT, 'Cargo.toml'),
+  ...(fs.existsSync(path.join(ROOT, 'Cargo.lock')) ? [path.join(ROOT, 'Cargo.lock')] : []),
 ]);
 
 const ipcContender = (name, label) => ({
-  name, label,
+  name,
+  label,
   server: [NODE, path.join(__dirname, 'ipc-server.js'), name],
   client: [NODE, path.join(__dirname, 'ipc-client.js'), name],
 });
 const netContender = (variant, label) => ({
-  name: `net-${variant}`, label,
+  name: `net-${variant}`,
+  label,
   server: [NODE, path.join(__dirname, 'net-server.js'), variant],
   client: [NODE, path.join(__dirname, 'net-client.js'), variant],
 });
@@ -266,31 +314,36 @@ const CONTENDERS = [
   netContender('naive', 'node:net, write per frame'),
   netContender('batched', 'node:net, write per tick'),
   {
-    name: 'tokio', label: 'tokio echo (Rust, upper limit)',
+    name: 'tokio',
+    label: 'tokio echo (Rust, upper limit)',
     server: [TOKIO.bin, 'tokio'],
     client: [TOKIO.bin, 'tokio'],
     prepare: TOKIO.prepare,
   },
   {
-    name: 'rust-json', label: 'node-ipc-rs Rust API, Rust<->Rust, JSON',
+    name: 'rust-json',
+    label: 'node-ipc-rs Rust API, Rust<->Rust, JSON',
     server: [RUST_IPC.bin, 'json'],
     client: [RUST_IPC.bin, 'json'],
     prepare: RUST_IPC.prepare,
   },
   {
-    name: 'rust-raw', label: 'node-ipc-rs Rust API, Rust<->Rust, raw mode',
+    name: 'rust-raw',
+    label: 'node-ipc-rs Rust API, Rust<->Rust, raw mode',
     server: [RUST_IPC.bin, 'raw'],
     client: [RUST_IPC.bin, 'raw'],
     prepare: RUST_IPC.prepare,
   },
   {
-    name: 'node-rust', label: 'node-ipc-rs Node client -> Rust API server',
+    name: 'node-rust',
+    label: 'node-ipc-rs Node client -> Rust API server',
     server: [RUST_IPC.bin, 'json'],
     client: NODE_IPC_RS.client,
     prepare: RUST_IPC.prepare,
   },
   {
-    name: 'rust-node', label: 'Rust API client -> node-ipc-rs Node server',
+    name: 'rust-node',
+    label: 'Rust API client -> node-ipc-rs Node server',
     server: NODE_IPC_RS.server,
     client: [RUST_IPC.bin, 'json'],
     prepare: RUST_IPC.prepare,
@@ -383,26 +436,38 @@ function waitLine(child, prefix, timeoutMs, what) {
 async function killChild(child) {
   if (!child || child.exited) return;
   const exited = new Promise((resolve) => child.waiters.push(() => child.exited && resolve()));
-  try { child.kill('SIGTERM'); } catch {}
-  const t = setTimeout(() => { try { child.kill('SIGKILL'); } catch {} }, 1000);
+  try {
+    child.kill('SIGTERM');
+  } catch {}
+  const t = setTimeout(() => {
+    try {
+      child.kill('SIGKILL');
+    } catch {}
+  }, 1000);
   await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
   clearTimeout(t);
   if (!child.exited) {
-    try { child.kill('SIGKILL'); } catch {}
+    try {
+      child.kill('SIGKILL');
+    } catch {}
     await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
   }
 }
 
 function killAllSync() {
   for (const child of live) {
-    try { child.kill('SIGKILL'); } catch {}
+    try {
+      child.kill('SIGKILL');
+    } catch {}
   }
   live.clear();
 }
 
 function removeTmp() {
   if (tmpDir) {
-    try { fs.rmSync(tmpDir, { recursive: true, force: true }); } catch {}
+    try {
+      fs.rmSync(tmpDir, { recursive: true, force: true });
+    } catch {}
     tmpDir = null;
   }
 }
@@ -410,7 +475,11 @@ function removeTmp() {
 // Socket directories left by a harness that was SIGKILLed (its pid is in the name).
 function removeStaleTmpDirs() {
   let names = [];
-  try { names = fs.readdirSync(os.tmpdir()); } catch { return; }
+  try {
+    names = fs.readdirSync(os.tmpdir());
+  } catch {
+    return;
+  }
   for (const name of names) {
     const m = /^node-ipc-bench-(\d+)-/.exec(name);
     if (!m || Number(m[1]) === process.pid) continue;
@@ -418,7 +487,9 @@ function removeStaleTmpDirs() {
       process.kill(Number(m[1]), 0);
     } catch (err) {
       if (err.code === 'ESRCH') {
-        try { fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true }); } catch {}
+        try {
+          fs.rmSync(path.join(os.tmpdir(), name), { recursive: true, force: true });
+        } catch {}
       }
     }
   }
@@ -480,9 +551,10 @@ async function runOne(contender, transport, scenario, flags) {
   } else {
     address = `127.0.0.1:${await freePort()}`;
   }
-  const clientArgs = scenario.kind === 'throughput'
-    ? ['throughput', String(flags.n), String(flags.window)]
-    : ['latency', String(flags.warmup), String(flags.samples)];
+  const clientArgs =
+    scenario.kind === 'throughput'
+      ? ['throughput', String(flags.n), String(flags.window)]
+      : ['latency', String(flags.warmup), String(flags.samples)];
   const expected = scenario.kind === 'throughput' ? flags.n : flags.warmup + flags.samples;
   // Bounds: generous enough for ~2,000 msgs/s or ~1 ms per round trip.
   const clientTimeout = 30000 + (scenario.kind === 'throughput' ? flags.n * 0.5 : expected * 1);
@@ -503,7 +575,9 @@ async function runOne(contender, transport, scenario, flags) {
   } finally {
     await Promise.all([killChild(client), killChild(server)]);
     if (sockPath) {
-      try { fs.rmSync(sockPath, { force: true }); } catch {}
+      try {
+        fs.rmSync(sockPath, { force: true });
+      } catch {}
     }
   }
 }
@@ -547,16 +621,18 @@ function fmtRatio(x) {
 
 function table(rows) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
-  return rows.map((r) => r.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join('  ')).join('\n');
+  return rows
+    .map((r) => r.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join('  '))
+    .join('\n');
 }
 
 function progressLine(round, transport, scenario, contender, run) {
   const r = run.result;
-  const fig = r.kind === 'throughput'
-    ? `${fmtInt(r.msgsPerSec)} msgs/s`
-    : `p50 ${fmtUs(r.p50Us)} µs  p99 ${fmtUs(r.p99Us)} µs`;
-  return `  [round ${round + 1}] ${transport.padEnd(4)} ${scenario.key.padEnd(14)} ${contender.name.padEnd(12)} ${fig}` +
-    `  (RSS client ${fmtMB(mb(run.rssClientKB))} MB, server ${fmtMB(mb(run.rssServerKB))} MB)`;
+  const fig = r.kind === 'throughput' ? `${fmtInt(r.msgsPerSec)} msgs/s` : `p50 ${fmtUs(r.p50Us)} µs  p99 ${fmtUs(r.p99Us)} µs`;
+  return (
+    `  [round ${round + 1}] ${transport.padEnd(4)} ${scenario.key.padEnd(14)} ${contender.name.padEnd(12)} ${fig}` +
+    `  (RSS client ${fmtMB(mb(run.rssClientKB))} MB, server ${fmtMB(mb(run.rssServerKB))} MB)`
+  );
 }
 
 function gitCommit() {
@@ -582,9 +658,11 @@ async function main() {
   const skipped = [];
   const failed = new Set();
 
-  log(`node-ipc-rs benchmark: ${flags.quick ? 'quick' : 'full'} mode, ${flags.rounds} round(s), ` +
-    `throughput N=${fmtInt(flags.n)} (window ${fmtInt(flags.window)}), ` +
-    `latency ${fmtInt(flags.samples)} samples after ${fmtInt(flags.warmup)} warm-up, transports ${flags.transports.join('+')}`);
+  log(
+    `node-ipc-rs benchmark: ${flags.quick ? 'quick' : 'full'} mode, ${flags.rounds} round(s), ` +
+      `throughput N=${fmtInt(flags.n)} (window ${fmtInt(flags.window)}), ` +
+      `latency ${fmtInt(flags.samples)} samples after ${fmtInt(flags.warmup)} warm-up, transports ${flags.transports.join('+')}`,
+  );
   log(`node ${process.version}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model || '?'}), ${os.platform()} ${os.release()}`);
 
   for (const c of selected) {
@@ -645,11 +723,13 @@ async function main() {
   const ratioOf = (a, b, t) => {
     const per = {};
     for (const m of METRICS) {
-      per[m.key] = median(rounds.map((rd) => {
-        const x = m.get(rd[a]?.[t] ?? {});
-        const y = m.get(rd[b]?.[t] ?? {});
-        return x != null && y != null && y !== 0 ? x / y : null;
-      }));
+      per[m.key] = median(
+        rounds.map((rd) => {
+          const x = m.get(rd[a]?.[t] ?? {});
+          const y = m.get(rd[b]?.[t] ?? {});
+          return x != null && y != null && y !== 0 ? x / y : null;
+        }),
+      );
     }
     return per;
   };
@@ -699,15 +779,20 @@ async function main() {
     }
   };
   if (Object.keys(ratios).length) {
-    ratioTables(`${BASELINE} / contender, median of per-round ratios ` +
-      `(msgs/s: >1 = ${BASELINE} faster; µs, MB: <1 = ${BASELINE} better)`, ratios);
+    ratioTables(
+      `${BASELINE} / contender, median of per-round ratios ` + `(msgs/s: >1 = ${BASELINE} faster; µs, MB: <1 = ${BASELINE} better)`,
+      ratios,
+    );
   } else {
     log('');
     log(`no ratios: ${BASELINE} is not among the contenders that ran`);
   }
   if (Object.keys(rustRatios).length) {
-    ratioTables(`Rust API / ${RUST_BASELINE}, median of per-round ratios ` +
-      `(msgs/s: share of plain ${RUST_BASELINE}'s throughput; µs, MB: >1 = more than ${RUST_BASELINE})`, rustRatios);
+    ratioTables(
+      `Rust API / ${RUST_BASELINE}, median of per-round ratios ` +
+        `(msgs/s: share of plain ${RUST_BASELINE}'s throughput; µs, MB: >1 = more than ${RUST_BASELINE})`,
+      rustRatios,
+    );
   }
 
   const elapsedS = (Date.now() - started) / 1000;
@@ -718,15 +803,29 @@ async function main() {
     const file = path.join(outDir, `${stamp}${flags.quick ? '-quick' : ''}.json`);
     const doc = {
       meta: {
-        date: new Date().toISOString(), mode: flags.quick ? 'quick' : 'full', rounds: flags.rounds,
-        n: flags.n, window: flags.window, warmup: flags.warmup, samples: flags.samples,
-        transports: flags.transports, node: process.version, platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-        cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, commit: gitCommit(), elapsedS,
+        date: new Date().toISOString(),
+        mode: flags.quick ? 'quick' : 'full',
+        rounds: flags.rounds,
+        n: flags.n,
+        window: flags.window,
+        warmup: flags.warmup,
+        samples: flags.samples,
+        transports: flags.transports,
+        node: process.version,
+        platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model,
+        commit: gitCommit(),
+        elapsedS,
         units: { msgsPerSec: 'messages/s', latency: 'µs', rss: 'MiB (VmHWM, throughput run)' },
       },
       contenders: selected.map((c) => ({ name: c.name, label: c.label, skipped: !!c.skip, failed: failed.has(c.name) })),
-      skipped, failures, medians, ratios: { baseline: BASELINE, ...ratios },
-      rustRatios: { baseline: RUST_BASELINE, ...rustRatios }, rounds,
+      skipped,
+      failures,
+      medians,
+      ratios: { baseline: BASELINE, ...ratios },
+      rustRatios: { baseline: RUST_BASELINE, ...rustRatios },
+      rounds,
     };
     fs.writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
     log('');
@@ -737,19 +836,31 @@ async function main() {
   log(`done in ${elapsedS.toFixed(1)} s`);
   if (failures.length) {
     log(`${failures.length} failure(s):`);
-    for (const f of failures) log(`  ${f.contender}${f.transport ? ` (${f.transport} ${f.scenario}, round ${f.round})` : ''}: ${f.error.split('\n')[0]}`);
+    for (const f of failures)
+      log(`  ${f.contender}${f.transport ? ` (${f.transport} ${f.scenario}, round ${f.round})` : ''}: ${f.error.split('\n')[0]}`);
     process.exitCode = 1;
   }
 }
 
 if (require.main === module) {
-  main().catch((err) => {
-    process.stderr.write(`bench failed: ${err && err.stack ? err.stack : err}\n`);
-    process.exitCode = 1;
-  }).finally(() => {
-    killAllSync();
-    removeTmp();
-  });
+  main()
+    .catch((err) => {
+      process.stderr.write(`bench failed: ${err && err.stack ? err.stack : err}\n`);
+      process.exitCode = 1;
+    })
+    .finally(() => {
+      killAllSync();
+      removeTmp();
+    });
 }
 
-module.exports = { CONTENDERS, SCENARIOS, runOne, median, parseFlags, setTmpDir: (d) => { tmpDir = d; } };
+module.exports = {
+  CONTENDERS,
+  SCENARIOS,
+  runOne,
+  median,
+  parseFlags,
+  setTmpDir: (d) => {
+    tmpDir = d;
+  },
+};

@@ -129,7 +129,7 @@ class Client extends PubSub {
     if (this.config.sync && count > 0) this.queue.next();
   }
 
-  _socketData(socket, buf) {
+  _socketData(_socket, buf) {
     this.publish('data', buf);
     if (this.config.sync) this.queue.next();
   }

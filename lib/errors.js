@@ -24,7 +24,7 @@ function systemError(code, syscall, address, port, message) {
   if (typeof code === 'string' && code.startsWith('ERR_IPC_')) {
     return new IPCProtocolError(code, message || code);
   }
-  if (typeof code === 'string' && (code.startsWith('ERR_') || /^[A-Z_]+$/.test(code) && !os.constants.errno[code])) {
+  if (typeof code === 'string' && (code.startsWith('ERR_') || (/^[A-Z_]+$/.test(code) && !os.constants.errno[code]))) {
     // TLS and other non-system failures: Node-style code, readable message.
     const err = new Error(message || code);
     err.code = code;

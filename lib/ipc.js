@@ -9,7 +9,7 @@ const { makeLog } = require('./log.js');
 const { Client } = require('./client.js');
 const { Server } = require('./server.js');
 
-const hasOwn = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
+const hasOwn = (obj, key) => Object.hasOwn(obj, key);
 const noop = () => {};
 
 function storeClient(of, id, client) {
@@ -58,7 +58,11 @@ function connectTo(id, path, callback) {
     return;
   }
   if (!path) {
-    this.log('Service path not specified, so defaulting to', 'ipc.config.socketRoot + ipc.config.appspace + id', this.config.socketRoot + this.config.appspace + id);
+    this.log(
+      'Service path not specified, so defaulting to',
+      'ipc.config.socketRoot + ipc.config.appspace + id',
+      this.config.socketRoot + this.config.appspace + id,
+    );
     path = this.config.socketRoot + this.config.appspace + id;
   }
   return openClient(this, id, path, undefined, callback);
@@ -133,7 +137,11 @@ function serve(path, callback) {
     path = false;
   }
   if (!path) {
-    this.log('Server path not specified, so defaulting to', 'ipc.config.socketRoot + ipc.config.appspace + ipc.config.id', this.config.socketRoot + this.config.appspace + this.config.id);
+    this.log(
+      'Server path not specified, so defaulting to',
+      'ipc.config.socketRoot + ipc.config.appspace + ipc.config.id',
+      this.config.socketRoot + this.config.appspace + this.config.id,
+    );
     path = this.config.socketRoot + this.config.appspace + this.config.id;
   }
   if (typeof callback !== 'function') callback = noop;

@@ -173,9 +173,8 @@ class Server extends PubSub {
     }
     const send = (ip) => {
       if (!this._lid) return;
-      const err = typeof message === 'string'
-        ? binding.udpSendStr(this._lid, message, ip, port)
-        : binding.udpSendBuf(this._lid, message, ip, port);
+      const err =
+        typeof message === 'string' ? binding.udpSendStr(this._lid, message, ip, port) : binding.udpSendBuf(this._lid, message, ip, port);
       if (err) this.publish('error', systemError(err, 'send', address, port));
     };
     if (net.isIP(address)) {
@@ -291,7 +290,9 @@ class Server extends PubSub {
     // Raw mode: emit(socket, payload).
     if (this.udp4 || this.udp6) {
       if (!socket || !socket.address || !socket.port) {
-        this.log('Attempting to emit to a single UDP socket without supplying socket address or port. Redispatching event as broadcast to all connected sockets');
+        this.log(
+          'Attempting to emit to a single UDP socket without supplying socket address or port. Redispatching event as broadcast to all connected sockets',
+        );
         this.broadcast(type, data);
         return;
       }

@@ -132,14 +132,25 @@ class IpcSocket extends EventEmitter {
   }
 
   _nativeError(code, message) {
-    if (this.connecting && this._remaining && this._remaining.length && (code === 'ECONNREFUSED' || code === 'EADDRNOTAVAIL' || code === 'ENETUNREACH' || code === 'EAFNOSUPPORT')) {
+    if (
+      this.connecting &&
+      this._remaining &&
+      this._remaining.length &&
+      (code === 'ECONNREFUSED' || code === 'EADDRNOTAVAIL' || code === 'ENETUNREACH' || code === 'EAFNOSUPPORT')
+    ) {
       // Try the next address of the host; the close event for this attempt is not reported.
       this._retryNext = true;
       return;
     }
     const syscall = this.connecting ? 'connect' : code.startsWith('ERR_IPC_') ? undefined : 'read';
     const err = syscall
-      ? systemError(code, syscall, this.connecting ? this._address : undefined, this.connecting && this._port !== undefined && this._port >= 0 ? this._port : undefined, message)
+      ? systemError(
+          code,
+          syscall,
+          this.connecting ? this._address : undefined,
+          this.connecting && this._port !== undefined && this._port >= 0 ? this._port : undefined,
+          message,
+        )
       : systemError(code, undefined, undefined, undefined, message);
     this.emit('error', err);
   }
@@ -284,7 +295,7 @@ class IpcSocket extends EventEmitter {
     return this;
   }
 
-  setTimeout(ms, cb) {
+  setTimeout(_ms, cb) {
     if (cb) this.once('timeout', cb);
     return this;
   }

@@ -114,9 +114,7 @@ class Recorder {
     return waitFor(
       () => this.count(type) >= n,
       ms,
-      () =>
-        `${this.label}: expected ${n} '${type}' event(s), got ${this.count(type)}; ` +
-        `events so far: ${this.summary()}`,
+      () => `${this.label}: expected ${n} '${type}' event(s), got ${this.count(type)}; ` + `events so far: ${this.summary()}`,
     );
   }
 
@@ -241,7 +239,7 @@ class Harness {
     for (const c of this.clients) {
       try {
         c.ipc.disconnect(c.serverId);
-      } catch (err) {
+      } catch (_err) {
         // cleanup must go on; the test has already reported what matters
       }
     }
@@ -251,16 +249,16 @@ class Harness {
         for (const sock of Array.from(sockets)) {
           try {
             sock.destroy();
-          } catch (err) {
+          } catch (_err) {
             /* ignore */
           }
         }
-      } catch (err) {
+      } catch (_err) {
         /* ignore */
       }
       try {
         s.server.stop();
-      } catch (err) {
+      } catch (_err) {
         /* ignore: 9/12 throw if never started */
       }
     }
@@ -272,7 +270,7 @@ class Harness {
     for (const p of this.paths) {
       try {
         fs.rmSync(p, { force: true });
-      } catch (err) {
+      } catch (_err) {
         /* ignore */
       }
     }
@@ -291,8 +289,7 @@ function exitGuard(ms = 3000) {
       .filter((h) => h !== timer)
       .map((h) => (h && h.constructor ? h.constructor.name : typeof h));
     process.stderr.write(
-      `compat: process still alive ${ms} ms after the last test; live handles: ` +
-        `${JSON.stringify(handles)}. Forcing exit 1.\n`,
+      `compat: process still alive ${ms} ms after the last test; live handles: ` + `${JSON.stringify(handles)}. Forcing exit 1.\n`,
     );
     process.exit(1);
   }, ms);

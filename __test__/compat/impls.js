@@ -53,9 +53,7 @@ const REAL = {
 
 const OURS_IMPL = process.env.COMPAT_OURS || 'node-ipc-rs';
 if (!REAL[OURS_IMPL]) {
-  throw new Error(
-    `COMPAT_OURS=${OURS_IMPL} is not one of ${Object.keys(REAL).join(', ')}`,
-  );
+  throw new Error(`COMPAT_OURS=${OURS_IMPL} is not one of ${Object.keys(REAL).join(', ')}`);
 }
 
 function ours() {

@@ -85,13 +85,7 @@ function defineInteropSuite(peer) {
           try {
             const srv = await h.server(dir.server, { setup: echoPing });
             const cli = await h.client(dir.client, srv);
-            const samples = [
-              { id: cli.id, n: 1, text: 'hello' },
-              'a plain string',
-              42,
-              [1, 'two', { three: 3 }],
-              true,
-            ];
+            const samples = [{ id: cli.id, n: 1, text: 'hello' }, 'a plain string', 42, [1, 'two', { three: 3 }], true];
             for (const data of samples) {
               cli.client.emit('ping', data);
               const [reply] = await cli.rec.next('pong');
@@ -105,7 +99,9 @@ function defineInteropSuite(peer) {
           }
         });
 
-        test('nested/unicode payload (~0.7 MB, 200 000-unit strings, \\f and \\n inside) survives the round trip', { timeout: TEST_TIMEOUT }, async () => {
+        test('nested/unicode payload (~0.7 MB, 200 000-unit strings, \\f and \\n inside) survives the round trip', {
+          timeout: TEST_TIMEOUT,
+        }, async () => {
           const h = new Harness(transport);
           try {
             const srv = await h.server(dir.server, { setup: echoBig });
@@ -137,7 +133,9 @@ function defineInteropSuite(peer) {
           }
         });
 
-        test('100 pipelined messages arrive in order: client→server, server→client, then echoed concurrently', { timeout: TEST_TIMEOUT }, async () => {
+        test('100 pipelined messages arrive in order: client→server, server→client, then echoed concurrently', {
+          timeout: TEST_TIMEOUT,
+        }, async () => {
           const h = new Harness(transport);
           const N = 100;
           const msg = (from, i) => ({ from, i, pad: 'ü✓😀'.repeat((i * 97) % 700) });
@@ -185,11 +183,7 @@ function defineInteropSuite(peer) {
           try {
             const srv = await h.server(dir.server);
             const clients = [await h.client(OURS, srv), await h.client(peer, srv)];
-            const news = [
-              { n: 1, text: '📣 广播 \f\n' },
-              { n: 2, text: unicodeString(100000) },
-              { n: 3 },
-            ];
+            const news = [{ n: 1, text: '📣 广播 \f\n' }, { n: 2, text: unicodeString(100000) }, { n: 3 }];
             for (const data of news) srv.server.broadcast('news', data);
             for (const c of clients) {
               await c.rec.waitCount('news', news.length);
@@ -206,11 +200,7 @@ function defineInteropSuite(peer) {
           const h = new Harness(transport);
           try {
             const srv = await h.server(dir.server);
-            const clients = [
-              await h.client(OURS, srv),
-              await h.client(peer, srv),
-              await h.client(dir.client, srv),
-            ];
+            const clients = [await h.client(OURS, srv), await h.client(peer, srv), await h.client(dir.client, srv)];
             // Round r: a private message to client r, then a broadcast sentinel. Streams are ordered,
             // so once a client has the sentinel of the last round it has everything sent to it.
             clients.forEach((target, r) => {
@@ -264,7 +254,9 @@ function defineInteropSuite(peer) {
           }
         });
 
-        test('client ipc.disconnect(id) → server socket.disconnected(socket, learnt id) then close(false)', { timeout: TEST_TIMEOUT }, async () => {
+        test('client ipc.disconnect(id) → server socket.disconnected(socket, learnt id) then close(false)', {
+          timeout: TEST_TIMEOUT,
+        }, async () => {
           const h = new Harness(transport);
           try {
             const srv = await h.server(dir.server);
@@ -292,7 +284,9 @@ function defineInteropSuite(peer) {
           }
         });
 
-        test('server learns socket.id from any data.id, later frames overwrite it; socket.disconnected reports the last', { timeout: TEST_TIMEOUT }, async () => {
+        test('server learns socket.id from any data.id, later frames overwrite it; socket.disconnected reports the last', {
+          timeout: TEST_TIMEOUT,
+        }, async () => {
           const h = new Harness(transport);
           try {
             const srv = await h.server(dir.server, { setup: echoPing });
@@ -328,7 +322,10 @@ function defineInteropSuite(peer) {
               assert.equal(srv.rec.count('seq'), i + 1, `${cli.label} (sync) sent message ${i + 1} before a reply`);
               srv.server.emit(socket, 'pong', { ack: i });
             }
-            assert.deepStrictEqual(srv.rec.data('seq').map((d) => d.i), [0, 1, 2]);
+            assert.deepStrictEqual(
+              srv.rec.data('seq').map((d) => d.i),
+              [0, 1, 2],
+            );
             await cli.rec.waitCount('pong', 3);
           } finally {
             await h.cleanup();
@@ -354,7 +351,9 @@ function defineInteropSuite(peer) {
           }
         });
 
-        test('server destroys the connection → client sees disconnect, reconnects and round-trips again', { timeout: TEST_TIMEOUT }, async () => {
+        test('server destroys the connection → client sees disconnect, reconnects and round-trips again', {
+          timeout: TEST_TIMEOUT,
+        }, async () => {
           const h = new Harness(transport);
           try {
             const srv = await h.server(dir.server, { setup: echoPing });
@@ -374,7 +373,9 @@ function defineInteropSuite(peer) {
           }
         });
 
-        test('server process killed → client sees disconnect, then retries (errors with Node codes)', { timeout: TEST_TIMEOUT }, async () => {
+        test('server process killed → client sees disconnect, then retries (errors with Node codes)', {
+          timeout: TEST_TIMEOUT,
+        }, async () => {
           const h = new Harness(transport);
           try {
             const addr = await h.address(`${dir.server.key}-child`);

@@ -20,7 +20,7 @@ const SETTLE_MS = 40; // after the expected frames, wait this long for unexpecte
 // CANONICAL: plain JSON values, where the expected bytes are also JSON.stringify({type,data})+'\f'.
 const CANONICAL = [
   ['app.message', { id: 'hello', message: 'hi' }],
-  ['unicode', { s: PIECES.join(''), nested: { a: { b: { c: [{}, [], 'é']} } }, n: [0, -1, 2.5, 1e21] }],
+  ['unicode', { s: PIECES.join(''), nested: { a: { b: { c: [{}, [], 'é'] } } }, n: [0, -1, 2.5, 1e21] }],
   ['string', 'plain string with 😀 and \f and \n'],
   ['number', 42],
   ['array', [1, 'two', null, true, { three: 3 }]],
@@ -88,7 +88,8 @@ async function captureClient(impl, transport, messages) {
     await waitFor(
       () => countDelims(chunks) >= messages.length,
       WAIT_MS,
-      () => `${cli.label}: expected ${messages.length} frames, saw ${countDelims(chunks)} delimiters in ${Buffer.concat(chunks).length} bytes`,
+      () =>
+        `${cli.label}: expected ${messages.length} frames, saw ${countDelims(chunks)} delimiters in ${Buffer.concat(chunks).length} bytes`,
     );
     await delay(SETTLE_MS);
     assert.equal(sockets.length, 1, `${cli.label} opened ${sockets.length} connections`);
@@ -123,7 +124,8 @@ async function captureServer(impl, transport, messages) {
     await waitFor(
       () => countDelims(chunks) >= 2 * messages.length,
       WAIT_MS,
-      () => `${srv.label}: expected ${2 * messages.length} frames, saw ${countDelims(chunks)} delimiters; server events: ${srv.rec.summary()}`,
+      () =>
+        `${srv.label}: expected ${2 * messages.length} frames, saw ${countDelims(chunks)} delimiters; server events: ${srv.rec.summary()}`,
     );
     await delay(SETTLE_MS);
     return Buffer.concat(chunks);
@@ -242,7 +244,11 @@ async function receiveAsServer(impl, transport) {
 
 function assertReceived(got, expected) {
   assert.deepStrictEqual(got.errors, [], `${got.label} reported errors`);
-  assert.deepStrictEqual(got.data.map((d) => d && d.i), expected.map((d) => d.i), `${got.label}: frames missing or out of order`);
+  assert.deepStrictEqual(
+    got.data.map((d) => d && d.i),
+    expected.map((d) => d.i),
+    `${got.label}: frames missing or out of order`,
+  );
   got.data.forEach((d, k) => assert.deepStrictEqual(d, expected[k], `${got.label}: frame ${k} differs`));
 }
 
@@ -274,13 +280,17 @@ for (const transport of ['unix', 'tcp']) {
         assertSameBytes(ours, ref, `${OURS.name} client vs ${peer.name} client`);
       });
 
-      test(`${OURS.name} client writes the same bytes as ${peer.name}: edge data values (omitted/undefined/null/''/NaN/…)`, { timeout: TEST_TIMEOUT }, async () => {
+      test(`${OURS.name} client writes the same bytes as ${peer.name}: edge data values (omitted/undefined/null/''/NaN/…)`, {
+        timeout: TEST_TIMEOUT,
+      }, async () => {
         const ref = await captureClient(peer, transport, EDGE);
         const ours = await captureClient(OURS, transport, EDGE);
         assertSameBytes(ours, ref, `${OURS.name} client vs ${peer.name} client`);
       });
 
-      test(`${OURS.name} server writes the same bytes as ${peer.name}: server.emit(socket, …) and broadcast, canonical frames`, { timeout: TEST_TIMEOUT }, async () => {
+      test(`${OURS.name} server writes the same bytes as ${peer.name}: server.emit(socket, …) and broadcast, canonical frames`, {
+        timeout: TEST_TIMEOUT,
+      }, async () => {
         const ref = await captureServer(peer, transport, CANONICAL);
         assertSameBytes(ref, formula(CANONICAL.concat(CANONICAL)), `${peer.name} server vs {"type":T,"data":D}\\f (suite sanity)`);
         const ours = await captureServer(OURS, transport, CANONICAL);

@@ -6,9 +6,12 @@
 //   node-ipc-9   the real node-ipc 9.2.1  (devDependency alias: npm:node-ipc@9.2.1)
 function loadIpc(impl) {
   switch (impl) {
-    case 'node-ipc-rs': return require('../..'); // in your project: require('node-ipc-rs')
-    case 'node-ipc-12': return require('node-ipc-12').default;
-    case 'node-ipc-9': return require('node-ipc-9');
+    case 'node-ipc-rs':
+      return require('../..'); // in your project: require('node-ipc-rs')
+    case 'node-ipc-12':
+      return require('node-ipc-12').default;
+    case 'node-ipc-9':
+      return require('node-ipc-9');
     default:
       throw new Error(`unknown implementation ${impl} (node-ipc-rs, node-ipc-12 or node-ipc-9)`);
   }

@@ -17,7 +17,7 @@ function setup() {
     console.log(`[${args.impl}] got app.message ${JSON.stringify(data)} from ${socket.id}`);
     ipc.server.emit(socket, 'app.message', { id: ipc.config.id, message: data.message + ' world!' });
   });
-  ipc.server.on('socket.disconnected', (socket, id) => console.log(`[${args.impl}] ${id} disconnected`));
+  ipc.server.on('socket.disconnected', (_socket, id) => console.log(`[${args.impl}] ${id} disconnected`));
 }
 
 if (args.host) ipc.serveNet(args.host, args.port, setup);
@@ -26,7 +26,8 @@ ipc.server.on('start', () => {
   console.log(`[${args.impl}] world server listening on ${args.host ? `${args.host}:${args.port}` : ipc.server.path}`);
 });
 ipc.server.start();
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => {
-  ipc.server.stop();
-  process.exit(0);
-});
+for (const sig of ['SIGINT', 'SIGTERM'])
+  process.on(sig, () => {
+    ipc.server.stop();
+    process.exit(0);
+  });

@@ -20,7 +20,10 @@ function start(cmd, args, readyRe) {
   const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${path.basename(cmd)} ${args.join(' ')}: no ${readyRe} in ${JSON.stringify(out)}`)), 10000);
+    const timer = setTimeout(
+      () => reject(new Error(`${path.basename(cmd)} ${args.join(' ')}: no ${readyRe} in ${JSON.stringify(out)}`)),
+      10000,
+    );
     child.stdout.on('data', (d) => {
       out += d;
       const m = out.match(readyRe);
@@ -51,7 +54,10 @@ async function main() {
   };
   const sock = path.join(os.tmpdir(), `node-ipc-rs-mesh-${process.pid}.sock`);
   const port = await freePort();
-  for (const [transport, where] of [['unix', [sock]], ['tcp', ['127.0.0.1', String(port)]]]) {
+  for (const [transport, where] of [
+    ['unix', [sock]],
+    ['tcp', ['127.0.0.1', String(port)]],
+  ]) {
     const server = start(bin('rust_server'), [transport, ...where], /READY/);
     await server.ready;
     for (const impl of IMPLS) {
