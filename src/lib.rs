@@ -7,6 +7,8 @@
 //!
 //! ## Layout
 //! - [`codec`]: delimiter framing (sans-IO, multi-byte delimiters, frame-size limit).
+//! - [`inbound`]: the receive side of a connection, sans-IO: bytes in (read or pushed), batches of
+//!   frames out, and [`inbound::FrameArray`] (a batch as one JSON array text).
 //! - [`message`]: the JSON envelope.
 //! - [`error`]: the `ERR_IPC_*` codes.
 //! - [`config`]: node-ipc's defaults and socket-path rules.
@@ -21,6 +23,7 @@
 pub mod codec;
 pub mod config;
 pub mod error;
+pub mod inbound;
 #[cfg(feature = "tokio")]
 pub mod ipc;
 pub mod js_json;

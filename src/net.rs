@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use socket2::{Domain, SockAddr, Socket, Type};
 
 use crate::codec::{FrameDecoder, FrameError};
+use crate::inbound::{Decoded, Inbound};
 
 /// Where a server listens or a client connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,6 +215,12 @@ pub struct Readable {
     pub error: Option<FrameError>,
 }
 
+impl Readable {
+    fn decoded(&self) -> Decoded {
+        Decoded { len: self.len, frames: self.frames, error: None }
+    }
+}
+
 const MIN_SPARE: usize = 16 * 1024;
 const INITIAL_READ: usize = 64 * 1024;
 
@@ -222,19 +229,15 @@ const INITIAL_READ: usize = 64 * 1024;
 pub struct Connection {
     /// The nonblocking socket.
     sock: Socket,
-    /// Bytes read and not yet handed on; starts at a frame boundary.
-    rbuf: Vec<u8>,
-    /// `None` in raw mode: no framing, chunks go out as read.
-    decoder: Option<FrameDecoder>,
+    /// Received bytes (plaintext) and their framing.
+    inbound: Inbound,
     /// Bytes the kernel would not take yet.
     wbuf: Vec<u8>,
     /// How much of `wbuf` has been written.
     wpos: usize,
-    /// TLS session, when the connection is encrypted (`rbuf` then holds plaintext and `wbuf`
+    /// TLS session, when the connection is encrypted (`inbound` then holds plaintext and `wbuf`
     /// ciphertext).
     tls: Option<Box<rustls::Connection>>,
-    /// `rbuf` is a caller's shared buffer lent by [`read_shared`](Self::read_shared).
-    borrowed: bool,
 }
 
 /// A TLS failure, carried inside an `io::Error` (see [`tls_error`]).
@@ -266,7 +269,7 @@ impl io::Read for SockReader<'_> {
 impl Connection {
     /// Wraps a connected nonblocking socket. `decoder` is `None` for raw mode.
     pub fn new(sock: Socket, decoder: Option<FrameDecoder>) -> Connection {
-        Connection { sock, rbuf: Vec::new(), decoder, wbuf: Vec::new(), wpos: 0, tls: None, borrowed: false }
+        Connection { sock, inbound: Inbound::new(decoder), wbuf: Vec::new(), wpos: 0, tls: None }
     }
 
     /// Encrypts the connection with `tls` (a fresh client or server session). Handshake bytes are
@@ -296,7 +299,7 @@ impl Connection {
         Ok(())
     }
 
-    /// TLS read path: ciphertext from the socket, plaintext into `rbuf`.
+    /// TLS read path: ciphertext from the socket, plaintext into `inbound`.
     fn read_tls(&mut self, budget: usize) -> io::Result<(usize, bool)> {
         let mut total = 0;
         let mut eof = false;
@@ -319,10 +322,11 @@ impl Connection {
                 return Err(io::Error::new(io::ErrorKind::InvalidData, TlsFailure(e)));
             }
             loop {
-                let len = self.rbuf.len();
-                self.rbuf.resize(len + MIN_SPARE, 0);
-                let r = io::Read::read(&mut tls.reader(), &mut self.rbuf[len..]);
-                self.rbuf.truncate(len + *r.as_ref().unwrap_or(&0));
+                let buf = self.inbound.buffer_mut();
+                let len = buf.len();
+                buf.resize(len + MIN_SPARE, 0);
+                let r = io::Read::read(&mut tls.reader(), &mut buf[len..]);
+                buf.truncate(len + *r.as_ref().unwrap_or(&0));
                 match r {
                     Ok(0) => {
                         eof = true; // close_notify
@@ -362,14 +366,13 @@ impl Connection {
             (total, eof) = self.read_tls(budget)?;
         }
         while self.tls.is_none() {
-            if self.rbuf.capacity() - self.rbuf.len() < MIN_SPARE {
-                let want = if self.rbuf.capacity() == 0 { INITIAL_READ } else { self.rbuf.len().max(MIN_SPARE) };
-                self.rbuf.reserve(want);
+            let buf = self.inbound.buffer_mut();
+            if buf.capacity() - buf.len() < MIN_SPARE {
+                let want = if buf.capacity() == 0 { INITIAL_READ } else { buf.len().max(MIN_SPARE) };
+                buf.reserve(want);
             }
-            let spare = self.rbuf.spare_capacity_mut();
+            let spare: &mut [MaybeUninit<u8>] = buf.spare_capacity_mut();
             let room = spare.len();
-            // SAFETY: recv only writes initialised bytes into the buffer and reports how many.
-            let spare: &mut [MaybeUninit<u8>] = spare;
             match self.sock.recv(spare) {
                 Ok(0) => {
                     eof = true;
@@ -377,7 +380,7 @@ impl Connection {
                 }
                 Ok(n) => {
                     // SAFETY: the kernel initialised n bytes.
-                    unsafe { self.rbuf.set_len(self.rbuf.len() + n) };
+                    unsafe { buf.set_len(buf.len() + n) };
                     total += n;
                     if n < room || total >= budget {
                         break;
@@ -389,32 +392,23 @@ impl Connection {
             }
         }
         let mut out = Readable { eof, ..Readable::default() };
-        match &mut self.decoder {
-            None => out.len = self.rbuf.len(),
-            Some(dec) => {
-                if total > 0 {
-                    let b = dec.decode_batch(&self.rbuf);
-                    out.len = b.end;
-                    out.frames = b.frames;
-                    out.error = b.error;
-                }
-            }
+        if total > 0 || self.inbound.is_raw() {
+            let d = self.inbound.decode();
+            out.len = d.len;
+            out.frames = d.frames;
+            out.error = d.error;
         }
         Ok(out)
     }
 
     /// The bytes announced by the last [`read`](Self::read).
     pub fn batch(&self, r: &Readable) -> &[u8] {
-        &self.rbuf[..r.len]
+        self.inbound.batch(&r.decoded())
     }
 
     /// Drops the batch from the read buffer, keeping any unfinished frame.
     pub fn consume(&mut self, r: &Readable) {
-        self.rbuf.drain(..r.len);
-        // Idle connections should not pin a large buffer.
-        if self.rbuf.is_empty() && (self.rbuf.capacity() > INITIAL_READ || r.eof) {
-            self.rbuf = Vec::new();
-        }
+        self.inbound.consume(&r.decoded());
     }
 
     /// Like [`read`](Self::read), but reads into `scratch` (a buffer shared by many connections
@@ -422,14 +416,10 @@ impl Connection {
     /// read buffer and bursts reuse one warm allocation. Call
     /// [`consume_shared`](Self::consume_shared) with the same `scratch` afterwards, always.
     pub fn read_shared(&mut self, scratch: &mut Vec<u8>, budget: usize) -> io::Result<Readable> {
-        if self.rbuf.is_empty() && !self.borrowed {
-            std::mem::swap(&mut self.rbuf, scratch);
-            self.rbuf.clear();
-            self.borrowed = true;
-        }
+        self.inbound.lend(scratch);
         let r = self.read(budget);
         if r.is_err() {
-            self.give_back(scratch);
+            self.inbound.give_back(scratch);
         }
         r
     }
@@ -437,27 +427,18 @@ impl Connection {
     /// Drops the batch and returns the shared buffer lent by [`read_shared`](Self::read_shared),
     /// keeping only the unfinished frame (copied to a buffer of its own).
     pub fn consume_shared(&mut self, r: &Readable, scratch: &mut Vec<u8>) {
-        if !self.borrowed {
-            return self.consume(r);
-        }
-        self.rbuf.drain(..r.len);
-        self.give_back(scratch);
+        self.inbound.consume(&r.decoded());
+        self.inbound.give_back(scratch);
     }
 
-    fn give_back(&mut self, scratch: &mut Vec<u8>) {
-        if !self.borrowed {
-            return;
-        }
-        self.borrowed = false;
-        let tail = if self.rbuf.is_empty() { Vec::new() } else { self.rbuf.clone() };
-        std::mem::swap(&mut self.rbuf, scratch);
-        scratch.clear();
-        self.rbuf = tail;
+    /// The receive side: buffered bytes and their framing.
+    pub fn inbound(&self) -> &Inbound {
+        &self.inbound
     }
 
     /// Bytes of an unfinished frame still buffered (non-zero at EOF means the peer stopped mid-frame).
     pub fn partial_len(&self) -> usize {
-        self.rbuf.len()
+        self.inbound.partial_len()
     }
 
     /// Writes `data`, queueing what the kernel does not take. Returns `true` when nothing is left
@@ -499,12 +480,12 @@ impl Connection {
 
     /// The frame delimiter (`None` in raw mode).
     pub fn delimiter(&self) -> Option<&[u8]> {
-        self.decoder.as_ref().map(|d| d.delimiter())
+        self.inbound.delimiter()
     }
 
     /// True in raw mode (no framing).
     pub fn is_raw(&self) -> bool {
-        self.decoder.is_none()
+        self.inbound.is_raw()
     }
 
     /// Writes queued bytes. `true` once the queue is empty.

@@ -19,48 +19,7 @@ use crate::server::addr_info;
 use crate::state::{check, io_code, no_state, on_poll, with_state, Entry, Ev, State};
 use crate::uv::{self, Poll, UV_READABLE, UV_WRITABLE};
 
-/// The frames of one read as the text of a JSON array (`[f1,f2,...]`), with where each frame
-/// ends, so JS can get the frames one by one when the array does not parse as N messages.
-#[derive(Default)]
-pub(crate) struct FrameArray {
-    /// `[` + frames joined by `,` + `]`.
-    pub(crate) text: Vec<u8>,
-    /// Offset in `text` of the byte after each frame (its `,` or the final `]`).
-    pub(crate) ends: Vec<usize>,
-}
-
-impl FrameArray {
-    pub(crate) fn build(&mut self, batch: &[u8], delimiter: &[u8]) {
-        self.text.clear();
-        self.ends.clear();
-        self.text.reserve(batch.len() + 2);
-        self.text.push(b'[');
-        let mut start = 0;
-        for pos in memchr::memmem::find_iter(batch, delimiter) {
-            if pos < start {
-                continue; // overlapping match inside the previous delimiter
-            }
-            self.text.extend_from_slice(&batch[start..pos]);
-            self.ends.push(self.text.len());
-            self.text.push(b',');
-            start = pos + delimiter.len();
-        }
-        if let Some(last) = self.text.last_mut() {
-            if *last == b',' {
-                *last = b']';
-            } else {
-                self.text.push(b']');
-            }
-        }
-    }
-
-    /// Frame `i`'s bytes.
-    pub(crate) fn frame(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 1 } else { self.ends[i - 1] + 1 };
-        &self.text[start..self.ends[i]]
-    }
-}
-
+/// A stream connection (outgoing or accepted) and its poll registration.
 pub(crate) struct Conn {
     /// Socket, buffers and decoder.
     pub(crate) conn: Connection,
@@ -196,7 +155,7 @@ impl State {
                         // Hand JS one JSON array of all the frames: one JSON.parse per read.
                         let delimiter = c.conn.delimiter().unwrap_or(b"\x0c");
                         self.batch.build(bytes, delimiter);
-                        let text = &self.batch.text;
+                        let text = self.batch.text();
                         check(sys::napi_create_string_utf8(env, text.as_ptr().cast(), text.len() as isize, &mut value));
                         evs.push(Ev::Frames(id, value, r.frames));
                     }
@@ -344,7 +303,7 @@ pub fn end(id: u32) {
 /// JSON array of a batch does not parse into one message per frame).
 #[napi]
 pub fn batch_frames() -> Vec<String> {
-    with_state(|st| (0..st.batch.ends.len()).map(|i| String::from_utf8_lossy(st.batch.frame(i)).into_owned()).collect())
+    with_state(|st| (0..st.batch.len()).map(|i| String::from_utf8_lossy(st.batch.frame(i)).into_owned()).collect())
         .unwrap_or_default()
 }
 

@@ -12,10 +12,11 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
+use node_ipc_rs::inbound::FrameArray;
 use node_ipc_rs::net;
 use node_ipc_rs::tls;
 
-use crate::conn::{Conn, FrameArray};
+use crate::conn::Conn;
 use crate::server::Server;
 use crate::udp::Udp;
 use crate::uv::{self, Poll, UvPoll, UV_READABLE};

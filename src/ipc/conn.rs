@@ -10,8 +10,9 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Notify};
 
 use super::{Error, Result};
-use crate::codec::{FrameDecoder, Step};
+use crate::codec::FrameDecoder;
 use crate::error::ErrorCode;
+use crate::inbound::Inbound;
 use crate::message::{self, Message};
 
 /// A one-shot, level-triggered signal: once fired, every present and future `wait` returns.
@@ -231,17 +232,17 @@ where
     R: AsyncRead + Unpin,
     F: FnMut(Incoming) -> E,
 {
-    let mut buf: Vec<u8> = Vec::with_capacity(READ_CHUNK);
-    let mut dec = FrameDecoder::new(delimiter, max_frame);
+    let mut inbound = Inbound::new((!raw).then(|| FrameDecoder::new(delimiter, max_frame)));
     let dlen = delimiter.len();
     loop {
+        let buf = inbound.buffer_mut();
         if buf.capacity() - buf.len() < MIN_SPARE {
             buf.reserve(READ_CHUNK.max(buf.len()));
         }
         let r = tokio::select! {
             biased;
             _ = kill.wait() => return ReadEnd::Killed,
-            r = rd.read_buf(&mut buf) => r,
+            r = rd.read_buf(buf) => r,
         };
         let eof = match r {
             Ok(0) => true,
@@ -251,43 +252,33 @@ where
         };
         let mut batch: Vec<E> = Vec::new();
         let mut too_large = false;
-        if raw {
-            if !buf.is_empty() {
-                batch.push(map(Incoming::Data(buf.to_vec())));
-                buf.clear();
-            }
-        } else if !eof {
-            let mut start = 0;
-            loop {
-                match dec.decode(&buf[start..]) {
-                    Ok(Step::Frame(len)) => {
-                        let item = match message::decode(&buf[start..start + len]) {
-                            Ok(m) => Incoming::Message(m),
-                            Err((code, msg)) => Incoming::Error(Error::protocol(code, msg)),
-                        };
-                        batch.push(map(item));
-                        start += len + dlen;
-                    }
-                    Ok(Step::Discard(n)) => start += n,
-                    Ok(Step::NeedMore) => break,
-                    Err(e) => {
-                        batch.push(map(Incoming::Error(Error::protocol(ErrorCode::FrameTooLarge, e.to_string()))));
-                        too_large = true;
-                        break;
-                    }
+        if raw || !eof {
+            let d = inbound.decode();
+            let bytes = inbound.batch(&d);
+            if raw {
+                if !bytes.is_empty() {
+                    batch.push(map(Incoming::Data(bytes.to_vec())));
+                }
+            } else {
+                let mut start = 0;
+                for _ in 0..d.frames {
+                    let len = memchr::memmem::find(&bytes[start..], delimiter).expect("a complete frame");
+                    let item = match message::decode(&bytes[start..start + len]) {
+                        Ok(m) => Incoming::Message(m),
+                        Err((code, msg)) => Incoming::Error(Error::protocol(code, msg)),
+                    };
+                    batch.push(map(item));
+                    start += len + dlen;
+                }
+                if let Some(e) = &d.error {
+                    batch.push(map(Incoming::Error(Error::protocol(ErrorCode::FrameTooLarge, e.to_string()))));
+                    too_large = true;
                 }
             }
-            if start == buf.len() {
-                buf.clear();
-                if buf.capacity() > 4 * READ_CHUNK {
-                    buf = Vec::with_capacity(READ_CHUNK);
-                }
-            } else if start > 0 {
-                buf.drain(..start);
-            }
+            inbound.consume(&d);
         }
-        if eof && !raw && !buf.is_empty() {
-            let msg = format!("connection closed with {} bytes of an unfinished frame", buf.len());
+        if eof && !raw && inbound.partial_len() > 0 {
+            let msg = format!("connection closed with {} bytes of an unfinished frame", inbound.partial_len());
             batch.push(map(Incoming::Error(Error::protocol(ErrorCode::IncompleteFrame, msg))));
         }
         if !batch.is_empty() {

@@ -1,0 +1,267 @@
+//! The receive side of one stream connection, sans-IO: bytes go in — read from a socket straight
+//! into the buffer ([`Inbound::buffer_mut`]) or pushed as a chunk ([`Inbound::push`]) — and
+//! complete frames come out in batches ([`Inbound::decode`]). Every transport uses it: the Node
+//! binding's file-descriptor path and its stream transport, and the async Rust API, so framing
+//! rules and limits are enforced the same way everywhere.
+//!
+//! A batch is handed on as one piece: [`FrameArray`] turns it into the text of one JSON array
+//! (`[f1,f2,...]`), which JS decodes with a single `JSON.parse`.
+
+use crate::codec::{FrameDecoder, FrameError};
+
+/// What one [`Inbound::decode`] found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Decoded {
+    /// Bytes available through [`Inbound::batch`]: complete frames with their delimiters (framed
+    /// mode) or everything received (raw mode).
+    pub len: usize,
+    /// Complete frames in the batch (0 in raw mode).
+    pub frames: usize,
+    /// A frame broke the size limit: deliver the batch, then drop the connection.
+    pub error: Option<FrameError>,
+}
+
+/// Capacity kept by an idle connection's buffer at most (a larger one is released when empty).
+const KEEP_CAPACITY: usize = 64 * 1024;
+
+/// Received bytes and the decoder that frames them.
+#[derive(Debug)]
+pub struct Inbound {
+    /// Bytes received and not yet handed on; always starts at a frame boundary.
+    buf: Vec<u8>,
+    /// `None` in raw mode: no framing, everything received is one batch.
+    decoder: Option<FrameDecoder>,
+    /// `buf` is a caller's shared buffer lent by [`lend`](Self::lend).
+    borrowed: bool,
+}
+
+impl Inbound {
+    /// A receive side framing with `decoder`, or raw (`None`).
+    pub fn new(decoder: Option<FrameDecoder>) -> Inbound {
+        Inbound { buf: Vec::new(), decoder, borrowed: false }
+    }
+
+    /// The buffer to append received bytes to. Only append: bytes already in it are pending frames.
+    pub fn buffer_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.buf
+    }
+
+    /// Appends a received chunk.
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// Frames what has been received since the last [`consume`](Self::consume). Bytes already
+    /// searched are not searched again.
+    pub fn decode(&mut self) -> Decoded {
+        match &mut self.decoder {
+            None => Decoded { len: self.buf.len(), frames: 0, error: None },
+            Some(dec) => {
+                let b = dec.decode_batch(&self.buf);
+                Decoded { len: b.end, frames: b.frames, error: b.error }
+            }
+        }
+    }
+
+    /// The bytes announced by `d` (the last [`decode`](Self::decode)).
+    pub fn batch(&self, d: &Decoded) -> &[u8] {
+        &self.buf[..d.len]
+    }
+
+    /// Drops the batch, keeping any unfinished frame. A shared buffer lent by
+    /// [`lend`](Self::lend) must be returned with [`give_back`](Self::give_back) instead.
+    pub fn consume(&mut self, d: &Decoded) {
+        self.buf.drain(..d.len);
+        // Idle connections should not pin a large buffer.
+        if self.buf.is_empty() && self.buf.capacity() > KEEP_CAPACITY && !self.borrowed {
+            self.buf = Vec::new();
+        }
+    }
+
+    /// Lends `scratch` (a buffer shared by many connections on one thread) as the receive buffer
+    /// when nothing is pending, so connections between bursts hold no buffer and bursts reuse one
+    /// warm allocation. Always follow with [`give_back`](Self::give_back).
+    pub fn lend(&mut self, scratch: &mut Vec<u8>) {
+        if self.buf.is_empty() && !self.borrowed {
+            std::mem::swap(&mut self.buf, scratch);
+            self.buf.clear();
+            self.borrowed = true;
+        }
+    }
+
+    /// Returns the buffer lent by [`lend`](Self::lend) to `scratch`, keeping only the unfinished
+    /// frame (copied into a buffer of its own). No-op if nothing was lent.
+    pub fn give_back(&mut self, scratch: &mut Vec<u8>) {
+        if !self.borrowed {
+            return;
+        }
+        self.borrowed = false;
+        let tail = if self.buf.is_empty() { Vec::new() } else { self.buf.clone() };
+        std::mem::swap(&mut self.buf, scratch);
+        scratch.clear();
+        self.buf = tail;
+    }
+
+    /// Drops everything received and forgets partial searches (the buffer is released).
+    pub fn clear(&mut self) {
+        self.buf = Vec::new();
+        self.borrowed = false;
+        if let Some(dec) = &mut self.decoder {
+            dec.reset();
+        }
+    }
+
+    /// Bytes of an unfinished frame still buffered (non-zero at EOF means the peer stopped mid-frame).
+    pub fn partial_len(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// The frame delimiter (`None` in raw mode).
+    pub fn delimiter(&self) -> Option<&[u8]> {
+        self.decoder.as_ref().map(|d| d.delimiter())
+    }
+
+    /// True in raw mode (no framing).
+    pub fn is_raw(&self) -> bool {
+        self.decoder.is_none()
+    }
+}
+
+/// The frames of one batch as the text of a JSON array (`[f1,f2,...]`), with where each frame
+/// ends, so a caller can fall back to the frames one by one when the array does not decode as one
+/// message per frame.
+#[derive(Debug, Default)]
+pub struct FrameArray {
+    /// `[` + frames joined by `,` + `]`.
+    text: Vec<u8>,
+    /// Offset in `text` of the byte after each frame (its `,` or the final `]`).
+    ends: Vec<usize>,
+}
+
+impl FrameArray {
+    /// Replaces the contents with the frames of `batch` (complete frames, each followed by
+    /// `delimiter`, as [`Inbound::batch`] returns them).
+    pub fn build(&mut self, batch: &[u8], delimiter: &[u8]) {
+        self.text.clear();
+        self.ends.clear();
+        self.text.reserve(batch.len() + 2);
+        self.text.push(b'[');
+        let mut start = 0;
+        for pos in memchr::memmem::find_iter(batch, delimiter) {
+            if pos < start {
+                continue; // overlapping match inside the previous delimiter
+            }
+            self.text.extend_from_slice(&batch[start..pos]);
+            self.ends.push(self.text.len());
+            self.text.push(b',');
+            start = pos + delimiter.len();
+        }
+        if let Some(last) = self.text.last_mut() {
+            if *last == b',' {
+                *last = b']';
+            } else {
+                self.text.push(b']');
+            }
+        }
+    }
+
+    /// The JSON array text.
+    pub fn text(&self) -> &[u8] {
+        &self.text
+    }
+
+    /// Number of frames.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when there are no frames.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Frame `i`'s bytes.
+    pub fn frame(&self, i: usize) -> &[u8] {
+        let start = if i == 0 { 1 } else { self.ends[i - 1] + 1 };
+        &self.text[start..self.ends[i]]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn framed(delim: &[u8], max: Option<usize>) -> Inbound {
+        Inbound::new(Some(FrameDecoder::new(delim, max)))
+    }
+
+    #[test]
+    fn pushed_chunks_come_out_as_batches() {
+        let mut inb = framed(b"\x0c", None);
+        inb.push(b"{\"type\":\"a\"}\x0c{\"ty");
+        let d = inb.decode();
+        assert_eq!((d.len, d.frames), (13, 1));
+        assert_eq!(inb.batch(&d), b"{\"type\":\"a\"}\x0c");
+        inb.consume(&d);
+        assert_eq!(inb.partial_len(), 4);
+        inb.push(b"pe\":\"b\"}\x0c");
+        let d = inb.decode();
+        assert_eq!(inb.batch(&d), b"{\"type\":\"b\"}\x0c");
+        inb.consume(&d);
+        assert_eq!(inb.partial_len(), 0);
+    }
+
+    #[test]
+    fn raw_mode_hands_on_everything() {
+        let mut inb = Inbound::new(None);
+        inb.push(b"ab\x0ccd");
+        let d = inb.decode();
+        assert_eq!((d.len, d.frames), (5, 0));
+        assert!(inb.is_raw());
+        inb.consume(&d);
+        assert_eq!(inb.partial_len(), 0);
+    }
+
+    #[test]
+    fn oversize_frame_after_good_ones() {
+        let mut inb = framed(b"\n", Some(3));
+        inb.push(b"a\nbb\ncccc\n");
+        let d = inb.decode();
+        assert_eq!((d.len, d.frames), (5, 2));
+        assert!(d.error.is_some());
+    }
+
+    #[test]
+    fn lent_buffer_keeps_only_the_tail() {
+        let mut scratch = Vec::with_capacity(1 << 16);
+        let ptr = scratch.as_ptr();
+        let mut inb = framed(b"\x0c", None);
+        inb.lend(&mut scratch);
+        inb.buffer_mut().extend_from_slice(b"x\x0cpartial");
+        let d = inb.decode();
+        assert_eq!(d.frames, 1);
+        inb.consume(&d);
+        inb.give_back(&mut scratch);
+        assert_eq!(scratch.as_ptr(), ptr, "the warm buffer goes back");
+        assert!(scratch.is_empty());
+        assert_eq!(inb.partial_len(), 7);
+        // With a remainder pending, nothing is lent: the remainder stays in place.
+        inb.lend(&mut scratch);
+        inb.push(b"\x0c");
+        let d = inb.decode();
+        assert_eq!(inb.batch(&d), b"partial\x0c");
+    }
+
+    #[test]
+    fn frame_array_joins_and_splits() {
+        let mut a = FrameArray::default();
+        a.build(b"{\"a\":1}\x0c2\x0c\x0c", b"\x0c");
+        assert_eq!(a.text(), b"[{\"a\":1},2,]");
+        assert_eq!(a.len(), 3);
+        assert_eq!(a.frame(0), b"{\"a\":1}");
+        assert_eq!(a.frame(1), b"2");
+        assert_eq!(a.frame(2), b"");
+        a.build(b"x<>y<>", b"<>");
+        assert_eq!(a.text(), b"[x,y]");
+    }
+}
