@@ -38,11 +38,23 @@ export declare function closeServer(id: number): void
  */
 export declare function connect(hostOrPath: string, port: number, opts: SocketOptions): number | string
 
+/** `[bytesRead, bytesWritten]` of a connection (plaintext bytes; written = accepted for sending). */
+export declare function connStats(id: number): Array<number>
+
 /** Closes a connection at once; unsent bytes are dropped and no `close` event follows. */
 export declare function destroy(id: number): void
 
 /** Half-closes a connection once its queued bytes are written. */
 export declare function end(id: number): void
+
+export declare function flowDefaults(): FlowDefaults
+
+/** The core's write limits (`node_ipc_rs::flow`), so JS applies the same numbers. */
+export interface FlowDefaults {
+  highWaterMark: number
+  maxPendingBytes: number
+  profileMaxPendingBytes: number
+}
 
 /** Registers the JS dispatch function for this environment. Call once, at load. */
 export declare function init(dispatch: unknown): void
@@ -52,6 +64,16 @@ export declare function init(dispatch: unknown): void
  * error code (`EADDRINUSE`, `EACCES`, ...).
  */
 export declare function listen(hostOrPath: string, port: number, opts: ServerOptions): number | string
+
+/** The local address of a TCP connection (`None` for local sockets, as Node's `address()` is `{}`). */
+export declare function localAddress(id: number): AddressInfo | null
+
+/**
+ * Stops (`true`) or restarts reading a connection. While paused nothing is read, so the kernel's
+ * buffers fill and the peer's writes back up; a paused connection with nothing to write does not
+ * keep the process alive (as in Node).
+ */
+export declare function pauseReading(id: number, paused: boolean): void
 
 /** The remote address of a TCP connection. */
 export declare function peer(id: number): AddressInfo | null
@@ -75,6 +97,21 @@ export interface ServerOptions {
   /** Framing of accepted connections. */
   socket: SocketOptions
 }
+
+/**
+ * `socket.setKeepAlive(enable, initialDelay ms)` on a TCP connection (see
+ * `node_ipc_rs::sockopt::set_keepalive`); nothing on local sockets. Returns an error code on failure.
+ */
+export declare function setKeepAlive(id: number, enable: boolean, initialDelayMs: number): string | null
+
+/** `socket.setNoDelay(noDelay)` on a TCP connection; nothing on local sockets. */
+export declare function setNoDelay(id: number, noDelay: boolean): string | null
+
+/**
+ * `ref()`/`unref()` of a connection, a listener or a UDP socket: whether its poll handle keeps
+ * the process alive.
+ */
+export declare function setRef(id: number, keepAlive: boolean): void
 
 /** Options for a socket's framing. */
 export interface SocketOptions {
@@ -118,10 +155,11 @@ export declare function udpSendBuf(id: number, data: Buffer, address: string, po
 export declare function udpSendStr(id: number, data: string, address: string, port: number): string | null
 
 /** Writes bytes. Same contract as `writeStr`. */
-export declare function writeBuf(id: number, data: Buffer): string | null
+export declare function writeBuf(id: number, data: Buffer): number | string
 
 /**
- * Writes a string (UTF-8). Returns an error code if the connection failed; it is then closed
- * and no further events come for it.
+ * Writes a string (UTF-8). Returns the bytes still queued (the kernel did not take them yet; a
+ * `drain` event follows once the queue is empty), or an error code if the connection failed: it
+ * is then closed and no further events come for it.
  */
-export declare function writeStr(id: number, data: string): string | null
+export declare function writeStr(id: number, data: string): number | string

@@ -32,10 +32,58 @@ declare namespace NodeIPC {
     readonly remoteAddress: string | undefined;
     readonly remotePort: number | undefined;
     readonly remoteFamily: string | undefined;
+    /** False once the unsent bytes reach `writableHighWaterMark`: wait for `'drain'`. */
     write(data: string | Uint8Array, encoding?: BufferEncoding, cb?: () => void): boolean;
     end(data?: string | Uint8Array, encoding?: BufferEncoding, cb?: () => void): this;
     destroy(err?: Error): this;
     setEncoding(encoding: BufferEncoding): this;
+    /** Unsent bytes (this tick's writes plus what the kernel has not taken). */
+    readonly writableLength: number;
+    readonly bufferSize: number;
+    readonly writableHighWaterMark: number;
+    readonly writableNeedDrain: boolean;
+    readonly bytesRead: number;
+    readonly bytesWritten: number;
+    readonly readyState: 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed';
+    readonly pending: boolean;
+    /** The idle timeout set by `setTimeout`, if any. */
+    readonly timeout?: number;
+    readonly localAddress: string | undefined;
+    readonly localPort: number | undefined;
+    readonly localFamily: string | undefined;
+    /** `{address, family, port}` of the local end of a TCP connection; `{}` for local sockets. */
+    address(): { address?: string; family?: string; port?: number };
+    /** Whether this connection keeps the process alive. */
+    ref(): this;
+    unref(): this;
+    /** TCP keepalive (no effect on local sockets, as in Node). */
+    setKeepAlive(enable?: boolean, initialDelay?: number): this;
+    /** TCP_NODELAY (on by default; no effect on local sockets). */
+    setNoDelay(noDelay?: boolean): this;
+    /** Emits `'timeout'` after `ms` without reads or writes; 0 turns it off. */
+    setTimeout(ms: number, callback?: () => void): this;
+    /** Stop/restart reading: while paused nothing is delivered and the peer's writes back up. */
+    pause(): this;
+    resume(): this;
+    isPaused(): boolean;
+    on(event: 'drain' | 'timeout' | 'connect', listener: () => void): this;
+    on(event: 'close', listener: (hadError: boolean) => void): this;
+    on(event: 'error', listener: (err: Error & { code?: string }) => void): this;
+    on(event: string | symbol, listener: (...args: any[]) => void): this;
+  }
+
+  /** `ipc.server.server`: the listener. */
+  interface Listener extends EventEmitter {
+    listening: boolean;
+    maxConnections: number;
+    /** The TCP address, the socket path for local servers, `null` when not listening. */
+    address(): { address: string; family: string; port: number } | string | null;
+    close(cb?: (err?: Error) => void): this;
+    /** Open accepted connections. */
+    getConnections(cb: (err: Error | null, count: number) => void): this;
+    /** Whether the listener keeps the process alive. */
+    ref(): this;
+    unref(): this;
   }
 
   interface Client extends PubSub {
@@ -49,9 +97,13 @@ declare namespace NodeIPC {
     explicitlyDisconnected: boolean;
     queue: { contents: Array<string | Buffer>; busy: boolean };
     connect(): void;
-    /** Sends `{type, data}`; in raw mode `emit(payload)` sends bytes. */
-    emit(type: string | Buffer | number[], data?: any): void;
-    on(event: 'connect' | 'disconnect' | 'destroy', handler: () => void): this;
+    /**
+     * Sends `{type, data}`; in raw mode `emit(payload)` sends bytes. Returns false when nothing was
+     * written (no connection, or over `maxPendingBytes`) or the unsent bytes reached the
+     * high-water mark: wait for `'drain'` before sending more.
+     */
+    emit(type: string | Buffer | number[], data?: any): boolean;
+    on(event: 'connect' | 'disconnect' | 'destroy' | 'drain', handler: () => void): this;
     on(event: 'error', handler: (err: any) => void): this;
     on(event: 'data', handler: (data: Buffer) => void): this;
     on(event: string, handler: (data: any) => void): this;
@@ -70,14 +122,16 @@ declare namespace NodeIPC {
     udp6: boolean;
     config: Config;
     /** The listener, `false` before start(). */
-    server: (EventEmitter & { address(): any; close(cb?: (err?: Error) => void): any; listening: boolean }) | false;
+    server: Listener | false;
     sockets: Socket[];
     start(): void;
     /** Closes the listener; accepted sockets stay open (node-ipc 9/12). */
     stop(): void;
     onStart(arg?: any): void;
-    emit(socket: Socket | UDPTarget, type: string | Buffer | number[], data?: any): void;
-    broadcast(type: string | Buffer | number[], data?: any): void;
+    /** The socket's `write()` result (true for UDP). */
+    emit(socket: Socket | UDPTarget, type: string | Buffer | number[], data?: any): boolean;
+    /** False if any connection's write was; a stalled connection past `maxPendingBytes` is dropped alone. */
+    broadcast(type: string | Buffer | number[], data?: any): boolean;
     on(event: 'start', handler: (arg?: any) => void): this;
     on(event: 'connect', handler: (socket: Socket) => void): this;
     on(event: 'socket.disconnected', handler: (socket: Socket, destroyedSocketID: any) => void): this;
@@ -122,6 +176,12 @@ declare namespace NodeIPC {
     interfaces?: any;
     /** Largest frame in bytes (delimiter excluded); default 64 MiB; `Infinity` for none. */
     maxMessageSize?: number;
+    /**
+     * Unsent bytes one connection may hold; a send that would pass it is not written, returns
+     * false, and closes that connection with `ERR_IPC_BACKPRESSURE`. Default 64 MiB; `Infinity`
+     * for none.
+     */
+    maxPendingBytes?: number;
   }
 
   interface TLSConfig {

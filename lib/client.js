@@ -8,7 +8,7 @@ const { PubSub } = require('./pubsub.js');
 const { IpcSocket } = require('./socket.js');
 const { formatFrame, dispatchBatch, checkDelimiter } = require('./frames.js');
 const { binding } = require('./native.js');
-const { frameLimit } = require('./config.js');
+const { frameLimit, pendingLimit } = require('./config.js');
 const { tlsSettings } = require('./tls.js');
 
 // node-ipc's sync queue: one message in flight; each received batch releases the next.
@@ -66,6 +66,7 @@ class Client extends PubSub {
       delimiter: client._delimiter,
       raw: !!client.config.rawBuffer,
       maxFrame: frameLimit(client.config),
+      maxPending: pendingLimit(client.config),
       tls: undefined,
       localAddress: undefined,
       localPort: undefined,
@@ -100,6 +101,9 @@ class Client extends PubSub {
     socket.on('close', function onSocketClose() {
       onClientSocketClose(client, socket);
     });
+    socket.on('drain', function onSocketDrain() {
+      client.publish('drain');
+    });
     if (tlsFailure) {
       socket._failSoon(tlsFailure);
       return;
@@ -113,15 +117,15 @@ class Client extends PubSub {
     }
   }
 
+  // Returns false when the message was not written, or when the connection's unsent bytes reached
+  // the high-water mark: wait for 'drain' before emitting more (node-ipc 14's return value).
   emit(type, data) {
     let message;
     if (this.config.rawBuffer) message = Buffer.from(type, this.config.encoding);
     else message = formatFrame(type, data, this._delimiter);
-    if (!this.config.sync) {
-      if (this.socket) this.socket.write(message);
-      return;
-    }
+    if (!this.config.sync) return this.socket ? this.socket.write(message) : false;
     this.queue.add(message);
+    return true;
   }
 
   _socketFrames(socket, text, count) {

@@ -1,6 +1,7 @@
 'use strict';
 
 const os = require('node:os');
+const { flowDefaults } = require('./native.js');
 
 // ipc.config: node-ipc 9/12's keys, defaults and order. node-ipc 14's keys are opt-in: set
 // `maxMessageSize` to choose the frame limit.
@@ -59,4 +60,16 @@ function frameLimit(config) {
   return Number.isFinite(size) && size > 0 ? Math.floor(size) : DEFAULT_FRAME_CAP;
 }
 
-module.exports = { Defaults, frameLimit, DEFAULT_FRAME_CAP };
+// Unsent bytes one connection may hold (`config.maxPendingBytes`, node-ipc 14's name): an emit that
+// would go past it is not written, returns false, and closes that connection with
+// ERR_IPC_BACKPRESSURE (lib/socket.js applies it). Unset: the core's default (64 MiB); Infinity:
+// unbounded.
+function pendingLimit(config) {
+  const v = config.maxPendingBytes;
+  if (v === Infinity) return Infinity;
+  const n = Number(v);
+  if (v === undefined || v === null || v === false || !Number.isFinite(n) || n <= 0) return flowDefaults.maxPendingBytes;
+  return Math.floor(n);
+}
+
+module.exports = { Defaults, frameLimit, pendingLimit, DEFAULT_FRAME_CAP };

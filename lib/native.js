@@ -12,6 +12,7 @@ const EV_ACCEPT = 4;
 const EV_ERROR = 5;
 const EV_CLOSE = 6;
 const EV_DATAGRAM = 7;
+const EV_DRAIN = 8;
 
 const handles = new Map();
 
@@ -36,7 +37,10 @@ function dispatch(kind, id, a, b, c, d) {
       break;
     case EV_CLOSE:
       handles.delete(id);
-      owner._nativeClose(a);
+      owner._nativeClose(a, b, c);
+      break;
+    case EV_DRAIN:
+      owner._nativeDrain();
       break;
     case EV_DATAGRAM:
       owner._nativeDatagram(a, b, c, d);
@@ -48,4 +52,7 @@ function dispatch(kind, id, a, b, c, d) {
 
 binding.init(dispatch);
 
-module.exports = { binding, handles };
+// The core's write limits (node_ipc_rs::flow): high-water mark and default maxPendingBytes.
+const flowDefaults = binding.flowDefaults();
+
+module.exports = { binding, handles, flowDefaults };

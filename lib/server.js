@@ -11,7 +11,7 @@ const { PubSub } = require('./pubsub.js');
 const { IpcSocket } = require('./socket.js');
 const { binding, handles } = require('./native.js');
 const { formatFrame, dispatchFrames, dispatchBatch, checkDelimiter } = require('./frames.js');
-const { frameLimit } = require('./config.js');
+const { frameLimit, pendingLimit } = require('./config.js');
 const { systemError } = require('./errors.js');
 const { tlsSettings } = require('./tls.js');
 
@@ -20,6 +20,7 @@ class Listener extends EventEmitter {
   constructor(owner) {
     super();
     Object.defineProperty(this, '_owner', { value: owner });
+    Object.defineProperty(this, '_refed', { value: true, writable: true });
     this.listening = false;
     this.maxConnections = owner.config.maxConnections;
   }
@@ -47,11 +48,23 @@ class Listener extends EventEmitter {
     return this;
   }
 
+  // An unref'd listener does not keep the process alive (uv_unref on its poll handle).
   ref() {
+    this._refed = true;
+    if (this._owner._lid) binding.setRef(this._owner._lid, true);
     return this;
   }
 
   unref() {
+    this._refed = false;
+    if (this._owner._lid) binding.setRef(this._owner._lid, false);
+    return this;
+  }
+
+  // Open accepted connections (stream servers), as net.Server#getConnections.
+  getConnections(cb) {
+    const n = this._owner._connections;
+    if (typeof cb === 'function') process.nextTick(cb, null, n);
     return this;
   }
 }
@@ -72,6 +85,7 @@ class Server extends PubSub {
     Object.defineProperty(this, '_boundPath', { value: null, writable: true });
     Object.defineProperty(this, '_framing', { value: null, writable: true });
     Object.defineProperty(this, '_udpPeers', { value: null, writable: true });
+    Object.defineProperty(this, '_connections', { value: 0, writable: true });
   }
 
   onStart(arg) {
@@ -87,6 +101,7 @@ class Server extends PubSub {
       delimiter: this._delimiter,
       raw: !!this.config.rawBuffer,
       maxFrame: frameLimit(this.config),
+      maxPending: pendingLimit(this.config),
     };
     this.server = new Listener(this);
     this.server.on('error', (err) => {
@@ -142,6 +157,7 @@ class Server extends PubSub {
     }
     this._lid = r;
     handles.set(r, this);
+    if (this.server._refed === false) binding.setRef(r, false);
     this._udpPeers = new Map();
     const listener = this.server;
     listener.listening = true;
@@ -206,6 +222,7 @@ class Server extends PubSub {
     }
     this._lid = r;
     handles.set(r, this);
+    if (this.server._refed === false) binding.setRef(r, false);
     if (port < 0) this._boundPath = address;
     const listener = this.server;
     listener.listening = true;
@@ -233,6 +250,7 @@ class Server extends PubSub {
     socket.writable = true;
     socket.setEncoding(this.config.encoding);
     this.sockets.push(socket);
+    this._connections++;
     this.log('## socket connection to server detected ##');
     socket.on('close', (hadError) => this._socketClosed(socket, hadError));
     socket.on('error', (err) => {
@@ -254,6 +272,7 @@ class Server extends PubSub {
   }
 
   _socketClosed(socket, hadError) {
+    this._connections--;
     const i = this.sockets.indexOf(socket);
     if (i !== -1) {
       this.sockets.splice(i, 1);
@@ -293,13 +312,12 @@ class Server extends PubSub {
         this.log(
           'Attempting to emit to a single UDP socket without supplying socket address or port. Redispatching event as broadcast to all connected sockets',
         );
-        this.broadcast(type, data);
-        return;
+        return this.broadcast(type, data);
       }
       this._udpSend(this._encode(type, data), socket.address, socket.port);
-      return;
+      return true;
     }
-    socket.write(this._encode(type, data));
+    return socket.write(this._encode(type, data));
   }
 
   broadcast(type, data) {
@@ -307,10 +325,14 @@ class Server extends PubSub {
     if (this.udp4 || this.udp6) {
       // Every peer that has sent us a datagram (node-ipc 9/12 sent nothing here).
       if (this._udpPeers) for (const peer of this._udpPeers.values()) this._udpSend(message, peer.address, peer.port);
-      return;
+      return true;
     }
+    // Each connection applies its own limits: a stalled one is dropped (ERR_IPC_BACKPRESSURE)
+    // without holding up the others. False if any write was.
+    let ok = true;
     const sockets = this.sockets;
-    for (let i = 0; i < sockets.length; i++) sockets[i].write(message);
+    for (let i = 0; i < sockets.length; i++) if (sockets[i].write(message) === false) ok = false;
+    return ok;
   }
 }
 

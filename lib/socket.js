@@ -5,15 +5,24 @@
 // programs use, over one native connection.
 //
 // Writes are coalesced: everything written during one tick goes to the kernel in one native call
-// at the end of the tick (or at once past FLUSH_AT bytes), which is what makes bursts cheap.
+// at the end of the tick, or at once when it reaches the high-water mark, which is what makes
+// bursts cheap. Flow control follows Node's streams (see README "Backpressure and limits"):
+// - unsent bytes = this tick's coalesced writes + what the kernel refused (queued in Rust);
+// - write() returns false once they reach the high-water mark (64 KiB, node_ipc_rs::flow), and
+//   'drain' follows when they are all flushed. Because the coalesced writes are flushed whenever
+//   they reach the mark, false always means the kernel pushed back, never merely a burst;
+// - a write that would take them past maxPendingBytes (framing.maxPending) is not written,
+//   returns false, and the connection is closed with ERR_IPC_BACKPRESSURE (error, then close).
+// Every call into the addon's fd connection goes through the `_io*` methods at the end of the
+// class (a second backend, bytes through a Node stream, can replace them).
 
 const EventEmitter = require('node:events');
 const dns = require('node:dns');
 const net = require('node:net');
-const { binding, handles } = require('./native.js');
-const { systemError } = require('./errors.js');
+const { binding, handles, flowDefaults } = require('./native.js');
+const { systemError, IPCProtocolError } = require('./errors.js');
 
-const FLUSH_AT = 1 << 20;
+const HWM = flowDefaults.highWaterMark;
 
 // Sockets with unflushed writes, flushed together once per tick.
 let dirty = [];
@@ -36,9 +45,26 @@ function markDirty(sock) {
   }
 }
 
+function emitDrain(sock) {
+  if (sock.destroyed || !sock._needDrain || sock._queuedLen !== 0 || sock._nativeQueued !== 0) return;
+  sock._needDrain = false;
+  sock.emit('drain');
+}
+
+function onIdleTimer(sock) {
+  sock._timer = null;
+  if (sock.destroyed || sock._timeoutMs === 0) return;
+  const idle = Date.now() - sock._lastActive;
+  if (idle + 1 < sock._timeoutMs) {
+    sock._armTimer(sock._timeoutMs - idle);
+    return;
+  }
+  sock.emit('timeout');
+}
+
 class IpcSocket extends EventEmitter {
   /**
-   * @param {object} framing {delimiter, raw, maxFrame} for the native connection
+   * @param {object} framing {delimiter, raw, maxFrame, maxPending} for the native connection
    * @param {object} owner receives frames: owner._socketFrames(sock, text, count) / _socketData(sock, buf)
    */
   constructor(framing, owner) {
@@ -48,9 +74,24 @@ class IpcSocket extends EventEmitter {
     this._owner = owner;
     this._pending = ''; // string writes not yet flushed
     this._pendingBufs = null; // Buffer writes not yet flushed (raw mode)
+    this._queuedLen = 0; // their size (UTF-16 units for strings, bytes for Buffers)
+    this._nativeQueued = 0; // bytes the kernel refused, as of the last write (0 once drained)
+    this._needDrain = false;
+    this._maxPending = framing && framing.maxPending !== undefined ? framing.maxPending : flowDefaults.maxPendingBytes;
     this._dirty = false;
     this._peer = null;
     this._ending = false;
+    // Socket controls set before there is a native handle, applied once there is one.
+    this._refed = true;
+    this._paused = false;
+    this._keepAlive = null; // [enable, initialDelay]
+    this._noDelay = null;
+    // setTimeout(): idle time in ms (0 = off), last activity, the timer.
+    this._timeoutMs = 0;
+    this._lastActive = 0;
+    this._timer = null;
+    this._bytesRead = 0; // final counts, once closed
+    this._bytesWritten = 0;
     this.connecting = false;
     this.destroyed = false;
     this.readable = false;
@@ -62,6 +103,10 @@ class IpcSocket extends EventEmitter {
   _attach(nid) {
     this._nid = nid;
     handles.set(nid, this);
+    if (!this._refed) this._ioSetRef(false);
+    if (this._paused) this._ioPause(true);
+    if (this._keepAlive !== null) this._ioKeepAlive(this._keepAlive[0], this._keepAlive[1]);
+    if (this._noDelay !== null) this._ioNoDelay(this._noDelay);
   }
 
   // Outgoing connection: to the local socket `path` when `port` is undefined, else to TCP
@@ -71,6 +116,7 @@ class IpcSocket extends EventEmitter {
     this.writable = true;
     this._address = path;
     this._port = port;
+    if (this._timeoutMs) this._touch();
     if (port === undefined) {
       this._tryConnect([path], -1);
       return;
@@ -112,23 +158,31 @@ class IpcSocket extends EventEmitter {
     }
     this._remaining = addresses.slice(1);
     this._attach(r);
-    if (this._pending || this._pendingBufs) markDirty(this);
+    if (this._queuedLen !== 0) markDirty(this);
   }
 
   _nativeConnect() {
     this.connecting = false;
     this.readable = true;
     this._remaining = null;
+    if (this._timeoutMs) this._touch();
     this.emit('connect');
-    if (this._ending) binding.end(this._nid);
+    if (this._ending) this._ioEnd();
   }
 
   _nativeFrames(text, count) {
+    if (this._timeoutMs) this._touch();
     this._owner._socketFrames(this, text, count);
   }
 
   _nativeData(buf) {
+    if (this._timeoutMs) this._touch();
     this._owner._socketData(this, buf);
+  }
+
+  _nativeDrain() {
+    this._nativeQueued = 0;
+    if (this._needDrain && this._queuedLen === 0) process.nextTick(emitDrain, this);
   }
 
   _nativeError(code, message) {
@@ -155,7 +209,7 @@ class IpcSocket extends EventEmitter {
     this.emit('error', err);
   }
 
-  _nativeClose(hadError) {
+  _nativeClose(hadError, bytesRead, bytesWritten) {
     this._nid = 0;
     if (this._retryNext) {
       this._retryNext = false;
@@ -164,6 +218,8 @@ class IpcSocket extends EventEmitter {
       this._tryConnect(rest, this._port);
       return;
     }
+    this._bytesRead = bytesRead || 0;
+    this._bytesWritten = bytesWritten || 0;
     this._markClosed();
     this.emit('close', hadError);
   }
@@ -175,6 +231,12 @@ class IpcSocket extends EventEmitter {
     this.writable = false;
     this._pending = '';
     this._pendingBufs = null;
+    this._queuedLen = 0;
+    this._nativeQueued = 0;
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+      this._timer = null;
+    }
   }
 
   // Report a failure that happened before there was a native handle, asynchronously as Node does.
@@ -192,55 +254,96 @@ class IpcSocket extends EventEmitter {
       encoding = undefined;
     }
     if (this.destroyed || this._ending) return false; // node-ipc: writes to a closed socket are lost
-    if (typeof data === 'string') {
-      if (encoding && encoding !== 'utf8' && encoding !== 'utf-8') data = Buffer.from(data, encoding);
-      else {
-        if (this._pendingBufs !== null) this._pendingBufs.push(Buffer.from(data));
-        else this._pending += data;
-        if (this._pending.length > FLUSH_AT) this._flush();
-        else markDirty(this);
-        if (cb) process.nextTick(cb);
-        return true;
-      }
-    }
-    if (!(data instanceof Uint8Array)) {
+    if (typeof data === 'string' && encoding && encoding !== 'utf8' && encoding !== 'utf-8') data = Buffer.from(data, encoding);
+    const isString = typeof data === 'string';
+    if (!isString && !(data instanceof Uint8Array)) {
       throw new TypeError('The "chunk" argument must be of type string or an instance of Buffer or Uint8Array');
     }
-    if (this._pendingBufs === null) {
-      this._pendingBufs = this._pending ? [Buffer.from(this._pending)] : [];
-      this._pending = '';
+    const len = data.length;
+    // The pending-bytes cap. A string of n UTF-16 units is at most 3n UTF-8 bytes: only a write
+    // that might reach the cap pays for exact byte counts.
+    if (this._queuedLen + this._nativeQueued + (isString ? 3 * len : len) > this._maxPending && this._overCap(data)) {
+      return false;
     }
-    this._pendingBufs.push(data);
-    markDirty(this);
+    if (isString && this._pendingBufs === null) {
+      this._pending += data;
+    } else {
+      if (this._pendingBufs === null) {
+        this._pendingBufs = this._pending ? [Buffer.from(this._pending)] : [];
+        this._pending = '';
+      }
+      this._pendingBufs.push(isString ? Buffer.from(data) : data);
+    }
+    this._queuedLen += len;
+    if (this._timeoutMs) this._touch();
+    if (this._queuedLen >= HWM) {
+      this._flush();
+      if (this.destroyed) return false;
+    } else markDirty(this);
     if (cb) process.nextTick(cb);
+    if (this._queuedLen + this._nativeQueued < HWM) return true;
+    // The cached count only falls when the queue empties: ask for the exact one.
+    if (this._nid !== 0 && this._nativeQueued !== 0) this._nativeQueued = this._ioPending();
+    if (this._queuedLen + this._nativeQueued < HWM) return true;
+    this._needDrain = true;
+    return false;
+  }
+
+  // Exact check of the cap for a write of `data`; over it, the write is refused and the connection
+  // closed with ERR_IPC_BACKPRESSURE. Returns true when refused.
+  _overCap(data) {
+    const native = this._nid !== 0 ? this._ioPending() : 0;
+    let js = 0;
+    if (this._pendingBufs !== null) for (const b of this._pendingBufs) js += b.length;
+    else js = Buffer.byteLength(this._pending);
+    const bytes = typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    if (native + js + bytes <= this._maxPending) return false;
+    this._abort(new IPCProtocolError('ERR_IPC_BACKPRESSURE', 'pending socket writes exceed maxPendingBytes'));
     return true;
+  }
+
+  // Drops the connection and everything unsent, then reports `err` and `close`.
+  _abort(err) {
+    this._pending = '';
+    this._pendingBufs = null;
+    this._queuedLen = 0;
+    if (this._nid !== 0) this._ioDestroy();
+    this._markClosed();
+    process.nextTick(() => {
+      this.emit('error', err);
+      this.emit('close', true);
+    });
   }
 
   _flush() {
     this._dirty = false;
-    if (this._nid === 0 || this.destroyed) return; // still resolving: flushed once attached
-    let err = null;
+    if (this._nid === 0 || this.destroyed || this._queuedLen === 0) return; // still resolving: flushed once attached
+    let r;
     if (this._pendingBufs !== null) {
       const bufs = this._pendingBufs;
       this._pendingBufs = null;
-      const data = bufs.length === 1 ? bufs[0] : Buffer.concat(bufs);
-      if (data.length) err = binding.writeBuf(this._nid, data);
-    } else if (this._pending) {
+      this._queuedLen = 0;
+      r = this._ioWriteBuf(bufs.length === 1 ? bufs[0] : Buffer.concat(bufs));
+    } else {
       const data = this._pending;
       this._pending = '';
-      err = binding.writeStr(this._nid, data);
+      this._queuedLen = 0;
+      r = this._ioWriteStr(data);
     }
-    if (err) {
-      // The native side closed the connection: report it like a Node socket write failure.
-      handles.delete(this._nid);
-      this._nid = 0;
-      this._markClosed();
-      const e = systemError(err, 'write');
-      process.nextTick(() => {
-        this.emit('error', e);
-        this.emit('close', true);
-      });
+    if (typeof r === 'number') {
+      this._nativeQueued = r;
+      if (r === 0 && this._needDrain) process.nextTick(emitDrain, this);
+      return;
     }
+    // The native side closed the connection: report it like a Node socket write failure.
+    handles.delete(this._nid);
+    this._nid = 0;
+    this._markClosed();
+    const e = systemError(r, 'write');
+    process.nextTick(() => {
+      this.emit('error', e);
+      this.emit('close', true);
+    });
   }
 
   end(data, encoding, cb) {
@@ -253,22 +356,18 @@ class IpcSocket extends EventEmitter {
     this._flush();
     this._ending = true;
     this.writable = false;
-    if (this._nid !== 0 && !this.connecting) binding.end(this._nid);
+    if (this._nid !== 0 && !this.connecting) this._ioEnd();
     if (cb) this.once('close', cb);
     return this;
   }
 
   destroy(err) {
     if (this.destroyed) return this;
-    // What was written before destroy() still goes out, as it would from a Node socket.
+    // What was written before destroy() still goes out, as far as the kernel takes it at once.
     if (this._nid !== 0) {
       this._flush();
-      const nid = this._nid;
+      if (this._nid !== 0 && handles.get(this._nid) === this) this._ioDestroy();
       this._nid = 0;
-      if (handles.get(nid) === this) {
-        handles.delete(nid);
-        binding.destroy(nid);
-      }
     }
     this._markClosed();
     process.nextTick(() => {
@@ -287,38 +386,147 @@ class IpcSocket extends EventEmitter {
     return this;
   }
 
-  setNoDelay() {
+  // ---- Socket controls (Node's semantics) ----
+
+  // TCP_NODELAY (on by default). Local sockets have no such option (as in Node).
+  setNoDelay(noDelay = true) {
+    this._noDelay = !!noDelay;
+    if (this._nid !== 0) this._ioNoDelay(this._noDelay);
     return this;
   }
 
-  setKeepAlive() {
+  // TCP keepalive: SO_KEEPALIVE, idle time initialDelay ms (whole seconds; 0 keeps the current
+  // one), 1 s between probes, 10 probes. Local sockets have no keepalive (as in Node).
+  setKeepAlive(enable = false, initialDelay = 0) {
+    this._keepAlive = [!!enable, Number(initialDelay) || 0];
+    if (this._nid !== 0) this._ioKeepAlive(this._keepAlive[0], this._keepAlive[1]);
     return this;
   }
 
-  setTimeout(_ms, cb) {
+  // Emits 'timeout' after `ms` without reads or writes (once per idle period); 0 turns it off.
+  // The timer never keeps the process alive. The socket stays open: call end()/destroy() yourself.
+  setTimeout(ms, cb) {
+    if (typeof ms !== 'number' || !(ms >= 0) || ms > 2 ** 31 - 1) {
+      const err = new RangeError(`The value of "msecs" is out of range. It must be a non-negative finite number. Received ${String(ms)}`);
+      err.code = typeof ms === 'number' ? 'ERR_OUT_OF_RANGE' : 'ERR_INVALID_ARG_TYPE';
+      throw err;
+    }
+    if (cb !== undefined && typeof cb !== 'function') {
+      const err = new TypeError('The "callback" argument must be of type function');
+      err.code = 'ERR_INVALID_ARG_TYPE';
+      throw err;
+    }
+    this._timeoutMs = Math.floor(ms);
+    if (this._timer !== null) {
+      clearTimeout(this._timer);
+      this._timer = null;
+    }
+    if (this._timeoutMs === 0) {
+      if (cb) this.removeListener('timeout', cb);
+      return this;
+    }
     if (cb) this.once('timeout', cb);
+    if (!this.destroyed) this._touch();
     return this;
   }
 
+  get timeout() {
+    return this._timeoutMs || undefined;
+  }
+
+  // Activity: the idle timer restarts.
+  _touch() {
+    this._lastActive = Date.now();
+    if (this._timer === null && !this.destroyed) this._armTimer(this._timeoutMs);
+  }
+
+  _armTimer(ms) {
+    this._timer = setTimeout(onIdleTimer, ms, this);
+    this._timer.unref();
+  }
+
+  // An unref'd socket does not keep the process alive (libuv's uv_unref on its poll handle).
   ref() {
+    this._refed = true;
+    if (this._nid !== 0) this._ioSetRef(true);
     return this;
   }
 
   unref() {
+    this._refed = false;
+    if (this._nid !== 0) this._ioSetRef(false);
     return this;
+  }
+
+  // Stops reading: nothing more is delivered (beyond the read being dispatched), the kernel's
+  // buffers fill and the peer's writes back up. resume() delivers what waited, in order.
+  pause() {
+    this._paused = true;
+    if (this._nid !== 0) this._ioPause(true);
+    return this;
+  }
+
+  resume() {
+    this._paused = false;
+    if (this._nid !== 0) this._ioPause(false);
+    return this;
+  }
+
+  isPaused() {
+    return this._paused;
+  }
+
+  get readableFlowing() {
+    return !this._paused;
   }
 
   get pending() {
     return this.connecting;
   }
 
-  get bufferSize() {
-    return this._nid ? binding.pendingBytes(this._nid) : 0;
+  get readyState() {
+    if (this.connecting) return 'opening';
+    if (this.destroyed) return 'closed';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable) return 'readOnly';
+    if (this.writable) return 'writeOnly';
+    return 'closed';
   }
 
-  get writableLength() {
-    return this.bufferSize + this._pending.length;
+  // ---- Flow control state ----
+
+  get writableHighWaterMark() {
+    return HWM;
   }
+
+  // Unsent: this tick's writes (UTF-16 units for strings, as Node counts them) plus the bytes
+  // the kernel has not taken yet.
+  get writableLength() {
+    if (this._nid !== 0) this._nativeQueued = this._ioPending();
+    return this._queuedLen + this._nativeQueued;
+  }
+
+  get bufferSize() {
+    return this.writableLength;
+  }
+
+  get writableNeedDrain() {
+    return this._needDrain;
+  }
+
+  get bytesRead() {
+    return this._nid !== 0 ? this._ioStats()[0] : this._bytesRead;
+  }
+
+  // Bytes written so far, including those not sent yet (as Node counts them).
+  get bytesWritten() {
+    let js = 0;
+    if (this._pendingBufs !== null) for (const b of this._pendingBufs) js += b.length;
+    else if (this._pending) js = Buffer.byteLength(this._pending);
+    return js + (this._nid !== 0 ? this._ioStats()[1] : this._bytesWritten);
+  }
+
+  // ---- Addresses ----
 
   _peerInfo() {
     if (this._peer === null && this._nid !== 0) this._peer = binding.peer(this._nid) || false;
@@ -338,6 +546,73 @@ class IpcSocket extends EventEmitter {
   get remoteFamily() {
     const p = this._peerInfo();
     return p && p.family;
+  }
+
+  // {address, family, port} of the local end of a TCP connection; {} for local sockets (as Node).
+  address() {
+    if (this._local === undefined && this._nid !== 0) this._local = binding.localAddress(this._nid) || null;
+    const a = this._local;
+    return a ? { address: a.address, family: a.family, port: a.port } : {};
+  }
+
+  get localAddress() {
+    return this.address().address;
+  }
+
+  get localPort() {
+    return this.address().port;
+  }
+
+  get localFamily() {
+    return this.address().family;
+  }
+
+  // ---- Backend: the addon's fd connection `this._nid` ----
+
+  _ioWriteStr(str) {
+    return binding.writeStr(this._nid, str); // bytes still queued, or an error code
+  }
+
+  _ioWriteBuf(buf) {
+    return binding.writeBuf(this._nid, buf);
+  }
+
+  _ioPending() {
+    return binding.pendingBytes(this._nid);
+  }
+
+  _ioEnd() {
+    binding.end(this._nid);
+  }
+
+  _ioDestroy() {
+    const nid = this._nid;
+    const stats = binding.connStats(nid);
+    this._bytesRead = stats[0];
+    this._bytesWritten = stats[1];
+    handles.delete(nid);
+    this._nid = 0;
+    binding.destroy(nid);
+  }
+
+  _ioStats() {
+    return binding.connStats(this._nid);
+  }
+
+  _ioSetRef(on) {
+    binding.setRef(this._nid, on);
+  }
+
+  _ioPause(on) {
+    binding.pauseReading(this._nid, on);
+  }
+
+  _ioKeepAlive(enable, initialDelay) {
+    binding.setKeepAlive(this._nid, enable, initialDelay);
+  }
+
+  _ioNoDelay(on) {
+    binding.setNoDelay(this._nid, on);
   }
 }
 

@@ -16,6 +16,8 @@ pub enum ErrorCode {
     FrameTooLarge,
     /// The peer closed the connection in the middle of a frame.
     IncompleteFrame,
+    /// A send would take the connection's unsent bytes past `maxPendingBytes` (see [`crate::flow`]).
+    Backpressure,
 }
 
 impl ErrorCode {
@@ -27,6 +29,7 @@ impl ErrorCode {
             ErrorCode::InvalidEvent => "ERR_IPC_INVALID_EVENT",
             ErrorCode::FrameTooLarge => "ERR_IPC_FRAME_TOO_LARGE",
             ErrorCode::IncompleteFrame => "ERR_IPC_INCOMPLETE_FRAME",
+            ErrorCode::Backpressure => "ERR_IPC_BACKPRESSURE",
         }
     }
 }

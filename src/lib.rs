@@ -11,6 +11,8 @@
 //!   frames out, and [`inbound::FrameArray`] (a batch as one JSON array text).
 //! - [`message`]: the JSON envelope.
 //! - [`error`]: the `ERR_IPC_*` codes.
+//! - [`flow`]: write-side flow control (high-water mark, `maxPendingBytes`).
+//! - [`sockopt`]: socket controls (keepalive, no-delay).
 //! - [`config`]: node-ipc's defaults and socket-path rules.
 //! - [`tls`]: rustls configuration from node-ipc's `config.tls` settings.
 //! - [`net`]: nonblocking Unix/TCP/UDP sockets and a per-connection read/write state machine that any
@@ -23,12 +25,14 @@
 pub mod codec;
 pub mod config;
 pub mod error;
+pub mod flow;
 pub mod inbound;
 #[cfg(feature = "tokio")]
 pub mod ipc;
 pub mod js_json;
 pub mod message;
 pub mod net;
+pub mod sockopt;
 pub mod tls;
 
 pub use codec::{FrameDecoder, FrameError, Step};

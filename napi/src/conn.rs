@@ -6,13 +6,14 @@ use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
 use std::ptr;
+use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
 use node_ipc_rs::net::{self, Connection, Endpoint, Readable};
-use node_ipc_rs::tls;
+use node_ipc_rs::{sockopt, tls};
 
 use crate::options::{conn_opts, endpoint, AddressInfo, SocketOptions};
 use crate::server::addr_info;
@@ -33,17 +34,25 @@ pub(crate) struct Conn {
     pub(crate) handshaking: bool,
     /// The accepting server's id (0 for client connections).
     pub(crate) server: u32,
+    /// `pause()`: not reading, so the kernel pushes back on the peer.
+    pub(crate) paused: bool,
+    /// Bytes received (plaintext), for `socket.bytesRead`.
+    pub(crate) bytes_read: u64,
+    /// Bytes accepted for sending (plaintext), for `socket.bytesWritten`.
+    pub(crate) bytes_written: u64,
 }
 
 impl State {
     pub(crate) fn desired_events(c: &Conn) -> c_int {
         // (a TLS handshake needs both directions; pending ciphertext shows up in pending_writes)
         if c.connecting {
-            UV_WRITABLE
-        } else if c.conn.pending_writes() > 0 {
-            UV_READABLE | UV_WRITABLE
+            return UV_WRITABLE;
+        }
+        let read = if c.paused && !c.handshaking { 0 } else { UV_READABLE };
+        if c.conn.pending_writes() > 0 {
+            read | UV_WRITABLE
         } else {
-            UV_READABLE
+            read
         }
     }
 
@@ -78,8 +87,18 @@ impl State {
             }
         }
         evs.push(Ev::Error(id, io_code(e), e.to_string()));
-        evs.push(Ev::Close(id, true));
+        self.push_close(id, true, evs);
         self.remove_conn(id);
+    }
+
+    /// The `close` event of a connection, with its final byte counts (Node keeps `bytesRead` and
+    /// `bytesWritten` readable after close).
+    pub(crate) fn push_close(&self, id: u32, had_error: bool, evs: &mut Vec<Ev>) {
+        let (read, written) = match self.entries.get(&id) {
+            Some(Entry::Conn(c)) => (c.bytes_read, c.bytes_written),
+            _ => (0, 0),
+        };
+        evs.push(Ev::Close(id, had_error, read, written));
     }
 
     pub(crate) fn add_conn(&mut self, conn: Connection, connecting: bool, server: u32) -> io::Result<u32> {
@@ -87,7 +106,17 @@ impl State {
         let fd = conn.socket().as_raw_fd();
         let poll = Poll::new(self.lp, fd, id).map_err(|rc| io::Error::from_raw_os_error(-rc))?;
         let handshaking = conn.is_handshaking();
-        let mut c = Conn { conn, poll, connecting, ending: false, handshaking, server };
+        let mut c = Conn {
+            conn,
+            poll,
+            connecting,
+            ending: false,
+            handshaking,
+            server,
+            paused: false,
+            bytes_read: 0,
+            bytes_written: 0,
+        };
         c.poll.set(State::desired_events(&c), on_poll).map_err(|rc| io::Error::from_raw_os_error(-rc))?;
         self.entries.insert(id, Entry::Conn(Box::new(c)));
         Ok(id)
@@ -104,6 +133,8 @@ impl State {
             };
             return self.fail_conn(id, &e, evs);
         }
+        // The write queue empties here or inside a TLS read: JS hears of it (`drain`).
+        let had_pending = c.conn.pending_writes() > 0;
         if c.connecting {
             if events & UV_WRITABLE == 0 {
                 return;
@@ -129,10 +160,12 @@ impl State {
             }
         }
         if events & UV_READABLE != 0 && !c.connecting {
+            let before = c.conn.partial_len();
             let r: Readable = match c.conn.read_shared(&mut self.read_buf, self.read_budget) {
                 Ok(r) => r,
                 Err(e) => return self.fail_conn(id, &e, evs),
             };
+            c.bytes_read += (c.conn.partial_len() - before) as u64;
             if c.handshaking && !c.conn.is_handshaking() {
                 c.handshaking = false;
                 evs.push(if c.server != 0 { Ev::Accept(c.server, id) } else { Ev::Connect(id) });
@@ -164,7 +197,7 @@ impl State {
             c.conn.consume_shared(&r, &mut self.read_buf);
             if let Some(err) = r.error {
                 evs.push(Ev::Error(id, err.code().into(), err.to_string()));
-                evs.push(Ev::Close(id, true));
+                self.push_close(id, true, evs);
                 self.remove_conn(id);
                 return;
             }
@@ -187,10 +220,13 @@ impl State {
                         format!("the peer closed the connection {partial} bytes into a frame"),
                     ));
                 }
-                evs.push(Ev::Close(id, partial > 0));
+                self.push_close(id, partial > 0, evs);
                 self.remove_conn(id);
                 return;
             }
+        }
+        if had_pending && c.conn.pending_writes() == 0 && !c.connecting {
+            evs.push(Ev::Drain(id));
         }
         let want = State::desired_events(c);
         if let Err(rc) = c.poll.set(want, on_poll) {
@@ -234,11 +270,13 @@ pub fn connect(host_or_path: String, port: i32, opts: SocketOptions) -> Either<u
     }
 }
 
-pub(crate) fn write_bytes(id: u32, data: &[u8]) -> Option<String> {
+/// Writes `data` (what the kernel does not take is queued) and returns the bytes still queued.
+pub(crate) fn write_bytes(id: u32, data: &[u8]) -> std::result::Result<usize, String> {
     with_state(|st| {
         let Some(Entry::Conn(c)) = st.entries.get_mut(&id) else {
-            return Some("EPIPE".to_string());
+            return Err("EPIPE".to_string());
         };
+        c.bytes_written += data.len() as u64;
         let result = if c.connecting {
             c.conn.queue(data);
             Ok(false)
@@ -249,33 +287,41 @@ pub(crate) fn write_bytes(id: u32, data: &[u8]) -> Option<String> {
             Ok(_) => {
                 let want = State::desired_events(c);
                 match c.poll.set(want, on_poll) {
-                    Ok(()) => None,
+                    Ok(()) => Ok(c.conn.pending_writes()),
                     Err(rc) => {
                         st.remove_conn(id);
-                        Some(uv::err_name(rc))
+                        Err(uv::err_name(rc))
                     }
                 }
             }
             Err(e) => {
                 st.remove_conn(id);
-                Some(io_code(&e))
+                Err(io_code(&e))
             }
         }
     })
-    .unwrap_or_else(|| Some(no_state()))
+    .unwrap_or_else(|| Err(no_state()))
 }
 
-/// Writes a string (UTF-8). Returns an error code if the connection failed; it is then closed
-/// and no further events come for it.
+fn written(r: std::result::Result<usize, String>) -> Either<f64, String> {
+    match r {
+        Ok(n) => Either::A(n as f64),
+        Err(code) => Either::B(code),
+    }
+}
+
+/// Writes a string (UTF-8). Returns the bytes still queued (the kernel did not take them yet; a
+/// `drain` event follows once the queue is empty), or an error code if the connection failed: it
+/// is then closed and no further events come for it.
 #[napi]
-pub fn write_str(id: u32, data: String) -> Option<String> {
-    write_bytes(id, data.as_bytes())
+pub fn write_str(id: u32, data: String) -> Either<f64, String> {
+    written(write_bytes(id, data.as_bytes()))
 }
 
 /// Writes bytes. Same contract as `writeStr`.
 #[napi]
-pub fn write_buf(id: u32, data: BufferSlice) -> Option<String> {
-    write_bytes(id, &data)
+pub fn write_buf(id: u32, data: BufferSlice) -> Either<f64, String> {
+    written(write_bytes(id, &data))
 }
 
 /// Closes a connection at once; unsent bytes are dropped and no `close` event follows.
@@ -315,6 +361,62 @@ pub fn pending_bytes(id: u32) -> f64 {
         _ => 0.0,
     })
     .unwrap_or(0.0)
+}
+
+/// Stops (`true`) or restarts reading a connection. While paused nothing is read, so the kernel's
+/// buffers fill and the peer's writes back up; a paused connection with nothing to write does not
+/// keep the process alive (as in Node).
+#[napi]
+pub fn pause_reading(id: u32, paused: bool) {
+    with_state(|st| {
+        if let Some(Entry::Conn(c)) = st.entries.get_mut(&id) {
+            c.paused = paused;
+            let want = State::desired_events(c);
+            let _ = c.poll.set(want, on_poll);
+        }
+    });
+}
+
+fn with_conn(id: u32, f: impl FnOnce(&Connection) -> io::Result<bool>) -> Option<String> {
+    with_state(|st| match st.entries.get(&id) {
+        Some(Entry::Conn(c)) => f(&c.conn).err().map(|e| io_code(&e)),
+        _ => None,
+    })
+    .flatten()
+}
+
+/// `socket.setKeepAlive(enable, initialDelay ms)` on a TCP connection (see
+/// `node_ipc_rs::sockopt::set_keepalive`); nothing on local sockets. Returns an error code on failure.
+#[napi]
+pub fn set_keep_alive(id: u32, enable: bool, initial_delay_ms: f64) -> Option<String> {
+    let ms = if initial_delay_ms.is_finite() && initial_delay_ms > 0.0 { initial_delay_ms as u64 } else { 0 };
+    with_conn(id, |c| sockopt::set_keepalive(c.socket(), enable, Duration::from_millis(ms)))
+}
+
+/// `socket.setNoDelay(noDelay)` on a TCP connection; nothing on local sockets.
+#[napi]
+pub fn set_no_delay(id: u32, no_delay: bool) -> Option<String> {
+    with_conn(id, |c| sockopt::set_nodelay(c.socket(), no_delay))
+}
+
+/// The local address of a TCP connection (`None` for local sockets, as Node's `address()` is `{}`).
+#[napi]
+pub fn local_address(id: u32) -> Option<AddressInfo> {
+    with_state(|st| match st.entries.get(&id) {
+        Some(Entry::Conn(c)) => c.conn.socket().local_addr().ok().and_then(|a| a.as_socket()).map(addr_info),
+        _ => None,
+    })
+    .flatten()
+}
+
+/// `[bytesRead, bytesWritten]` of a connection (plaintext bytes; written = accepted for sending).
+#[napi]
+pub fn conn_stats(id: u32) -> Vec<f64> {
+    with_state(|st| match st.entries.get(&id) {
+        Some(Entry::Conn(c)) => vec![c.bytes_read as f64, c.bytes_written as f64],
+        _ => vec![0.0, 0.0],
+    })
+    .unwrap_or_else(|| vec![0.0, 0.0])
 }
 
 /// The remote address of a TCP connection.

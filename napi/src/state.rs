@@ -27,8 +27,9 @@ pub(crate) const EV_DATA: u32 = 2; // (id, Buffer): raw-mode bytes
 pub(crate) const EV_CONNECT: u32 = 3; // (id): an outgoing connection is established
 pub(crate) const EV_ACCEPT: u32 = 4; // (serverId, connId)
 pub(crate) const EV_ERROR: u32 = 5; // (id, code, message)
-pub(crate) const EV_CLOSE: u32 = 6; // (id, hadError): the connection is gone (not sent after destroy())
+pub(crate) const EV_CLOSE: u32 = 6; // (id, hadError, bytesRead, bytesWritten): the connection is gone (not sent after destroy())
 pub(crate) const EV_DATAGRAM: u32 = 7; // (id, text|Buffer, address, port, size): one UDP datagram
+pub(crate) const EV_DRAIN: u32 = 8; // (id): the connection's write queue is empty again
 
 /// Most bytes read from one socket per loop iteration before other sockets get their turn (and
 /// before JS gets the batch). Smaller batches let the peer work while we do: on this 2-core
@@ -79,8 +80,9 @@ pub(crate) enum Ev {
     Connect(u32),
     Accept(u32, u32),
     Error(u32, String, String),
-    Close(u32, bool),
+    Close(u32, bool, u64, u64),
     Datagram(u32, sys::napi_value, SocketAddr, usize),
+    Drain(u32),
 }
 
 pub(crate) fn io_code(e: &io::Error) -> String {
@@ -183,9 +185,15 @@ pub(crate) unsafe fn dispatch_event(
         Ev::Error(id, code, msg) => {
             [num(env, EV_ERROR as f64), num(env, id as f64), string(env, &code), string(env, &msg), null, null]
         }
-        Ev::Close(id, had_error) => {
-            [num(env, EV_CLOSE as f64), num(env, id as f64), boolean(env, had_error), null, null, null]
-        }
+        Ev::Close(id, had_error, read, written) => [
+            num(env, EV_CLOSE as f64),
+            num(env, id as f64),
+            boolean(env, had_error),
+            num(env, read as f64),
+            num(env, written as f64),
+            null,
+        ],
+        Ev::Drain(id) => [num(env, EV_DRAIN as f64), num(env, id as f64), null, null, null, null],
         Ev::Datagram(id, payload, from, size) => [
             num(env, EV_DATAGRAM as f64),
             num(env, id as f64),
@@ -228,6 +236,36 @@ pub(crate) fn register(fd: c_int, make: impl FnOnce(Poll) -> Entry) -> std::resu
         Ok(id)
     })
     .unwrap_or_else(|| Err(no_state()))
+}
+
+/// `ref()`/`unref()` of a connection, a listener or a UDP socket: whether its poll handle keeps
+/// the process alive.
+#[napi]
+pub fn set_ref(id: u32, keep_alive: bool) {
+    with_state(|st| match st.entries.get_mut(&id) {
+        Some(Entry::Conn(c)) => c.poll.set_ref(keep_alive),
+        Some(Entry::Server(s)) => s.poll.set_ref(keep_alive),
+        Some(Entry::Udp(u)) => u.poll.set_ref(keep_alive),
+        None => {}
+    });
+}
+
+/// The core's write limits (`node_ipc_rs::flow`), so JS applies the same numbers.
+#[napi(object)]
+pub struct FlowDefaults {
+    pub high_water_mark: f64,
+    pub max_pending_bytes: f64,
+    pub profile_max_pending_bytes: f64,
+}
+
+#[napi]
+pub fn flow_defaults() -> FlowDefaults {
+    use node_ipc_rs::flow;
+    FlowDefaults {
+        high_water_mark: flow::DEFAULT_HIGH_WATER_MARK as f64,
+        max_pending_bytes: flow::DEFAULT_MAX_PENDING as f64,
+        profile_max_pending_bytes: flow::PROFILE_MAX_PENDING as f64,
+    }
 }
 
 /// Registers the JS dispatch function for this environment. Call once, at load.

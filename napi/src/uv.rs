@@ -27,6 +27,8 @@ extern "C" {
     fn uv_poll_init(lp: *mut UvLoop, handle: *mut UvPoll, fd: c_int) -> c_int;
     fn uv_poll_start(handle: *mut UvPoll, events: c_int, cb: PollCb) -> c_int;
     fn uv_close(handle: *mut UvPoll, cb: Option<CloseCb>);
+    fn uv_ref(handle: *mut UvPoll);
+    fn uv_unref(handle: *mut UvPoll);
     fn uv_err_name(err: c_int) -> *const c_char;
 }
 
@@ -74,6 +76,19 @@ impl Poll {
             Ok(())
         } else {
             Err(rc)
+        }
+    }
+
+    /// `uv_ref`/`uv_unref`: whether this handle, while active, keeps the event loop (the process)
+    /// alive, like a Node socket's `ref()`/`unref()`. Survives stopping and restarting the poll.
+    pub fn set_ref(&mut self, keep_alive: bool) {
+        // SAFETY: the handle is initialised and not closed.
+        unsafe {
+            if keep_alive {
+                uv_ref(self.handle)
+            } else {
+                uv_unref(self.handle)
+            }
         }
     }
 

@@ -15,7 +15,8 @@ use tokio::sync::mpsc;
 use super::conn::{read_loop, send_event, write_loop, Incoming, Outbox, ReadEnd, Signal, WriteEnd};
 use super::server::quiet_write_error;
 use super::tls::ClientTls;
-use super::{Config, Error, Message, Result};
+use super::{Config, Error, ErrorCode, Message, Result};
+use crate::flow::BACKPRESSURE_MESSAGE;
 use crate::net::Endpoint;
 
 /// What a [`Client`] reports (node-ipc's client events).
@@ -140,7 +141,7 @@ impl ClientHandle {
         self.shared.destroyed.is_set()
     }
 
-    /// Bytes queued and not yet handed to the kernel.
+    /// Bytes emitted and not yet handed to the kernel (bounded by [`Config::max_pending`]).
     pub fn pending_bytes(&self) -> usize {
         self.shared.out.pending()
     }
@@ -268,7 +269,7 @@ impl Client {
     fn start(target: Target, config: &Config) -> Client {
         let max = retries_to_u64(config.max_retries);
         let shared = Arc::new(ClientShared {
-            out: Outbox::new(&config.delimiter_checked()),
+            out: Outbox::new(&config.delimiter_checked(), config.max_pending),
             retry_ms: AtomicU64::new(config.retry.as_millis().min(u64::MAX as u128) as u64),
             max_retries: AtomicU64::new(max),
             retries_remaining: AtomicU64::new(max),
@@ -463,6 +464,7 @@ where
     kill.fire();
     let wend = writer.await.ok();
     match (end, wend) {
+        (_, Some(WriteEnd::Backpressure)) => Some(Error::protocol(ErrorCode::Backpressure, BACKPRESSURE_MESSAGE)),
         (ReadEnd::Io(e), _) => Some(Error::from(e)),
         (_, Some(WriteEnd::Io(e))) if !quiet_write_error(&e) => Some(Error::from(e)),
         _ => None,

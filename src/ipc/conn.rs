@@ -12,6 +12,7 @@ use tokio::sync::{mpsc, Notify};
 use super::{Error, Result};
 use crate::codec::FrameDecoder;
 use crate::error::ErrorCode;
+use crate::flow::{Admit, WriteLimits, BACKPRESSURE_MESSAGE};
 use crate::inbound::Inbound;
 use crate::message::{self, Message};
 
@@ -49,24 +50,38 @@ impl Signal {
 struct OutState {
     /// Encoded frames not yet taken by the writer.
     buf: Vec<u8>,
+    /// Bytes the writer took and has not finished writing.
+    in_flight: usize,
     /// Flush what is queued, then shut the socket down; no more sends.
     closing: bool,
     /// No more sends at all.
     closed: bool,
+    /// A send went over `max_pending`: the writer drops the connection (`ERR_IPC_BACKPRESSURE`).
+    overflowed: bool,
 }
 
 /// Frames waiting to be written. `emit` appends under a short lock; the writer task swaps the whole
-/// buffer out and writes it with one syscall (as far as the kernel takes it).
+/// buffer out and writes it with one syscall (as far as the kernel takes it). Unsent bytes are
+/// bounded by [`WriteLimits`] (the rule of [`crate::flow`]).
 #[derive(Debug)]
 pub(crate) struct Outbox {
     state: Mutex<OutState>,
     notify: Notify,
+    /// Wakes a writer that is blocked in a write when a send overflows.
+    abort: Notify,
     delimiter: Box<[u8]>,
+    limits: WriteLimits,
 }
 
 impl Outbox {
-    pub(crate) fn new(delimiter: &[u8]) -> Outbox {
-        Outbox { state: Mutex::new(OutState::default()), notify: Notify::new(), delimiter: delimiter.into() }
+    pub(crate) fn new(delimiter: &[u8], max_pending: Option<usize>) -> Outbox {
+        Outbox {
+            state: Mutex::new(OutState::default()),
+            notify: Notify::new(),
+            abort: Notify::new(),
+            delimiter: delimiter.into(),
+            limits: WriteLimits { max_pending, ..WriteLimits::default() },
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, OutState> {
@@ -79,32 +94,43 @@ impl Outbox {
 
     /// Queues one frame.
     pub(crate) fn emit<T: Serialize + ?Sized>(&self, ty: &str, data: &T) -> Result<()> {
-        let mut st = self.lock();
-        if st.closing || st.closed {
-            return Err(Error::Closed);
-        }
-        let was_empty = st.buf.is_empty();
-        message::encode_into(&mut st.buf, ty, data, &self.delimiter)?;
-        drop(st);
-        if was_empty {
-            self.notify.notify_one();
-        }
-        Ok(())
+        self.push(|buf, delimiter| message::encode_into(buf, ty, data, delimiter).map_err(Error::from))
     }
 
     /// Queues bytes as they are (raw mode, or a frame encoded once for a broadcast).
     pub(crate) fn send_raw(&self, bytes: &[u8]) -> Result<()> {
+        self.push(|buf, _| {
+            buf.extend_from_slice(bytes);
+            Ok(())
+        })
+    }
+
+    /// Appends with `write`, then applies the pending-bytes cap: over it, the send is taken back,
+    /// the queue dropped and the connection closed (`ERR_IPC_BACKPRESSURE`, also returned here).
+    fn push(&self, write: impl FnOnce(&mut Vec<u8>, &[u8]) -> Result<()>) -> Result<()> {
         let mut st = self.lock();
         if st.closing || st.closed {
             return Err(Error::Closed);
         }
-        if bytes.is_empty() {
+        if st.overflowed {
+            return Err(Error::protocol(ErrorCode::Backpressure, BACKPRESSURE_MESSAGE));
+        }
+        let before = st.buf.len();
+        write(&mut st.buf, &self.delimiter)?;
+        let added = st.buf.len() - before;
+        if added == 0 {
             return Ok(());
         }
-        let was_empty = st.buf.is_empty();
-        st.buf.extend_from_slice(bytes);
+        if self.limits.admit(before + st.in_flight, added) == Admit::OverLimit {
+            st.buf = Vec::new();
+            st.overflowed = true;
+            drop(st);
+            self.abort.notify_one();
+            self.notify.notify_one();
+            return Err(Error::protocol(ErrorCode::Backpressure, BACKPRESSURE_MESSAGE));
+        }
         drop(st);
-        if was_empty {
+        if before == 0 {
             self.notify.notify_one();
         }
         Ok(())
@@ -130,8 +156,10 @@ impl Outbox {
         st.closed || st.closing
     }
 
+    /// Unsent bytes: queued, or taken by the writer and not yet written.
     pub(crate) fn pending(&self) -> usize {
-        self.lock().buf.len()
+        let st = self.lock();
+        st.buf.len() + st.in_flight
     }
 }
 
@@ -144,6 +172,8 @@ pub(crate) enum WriteEnd {
     Killed,
     /// A write failed.
     Io(io::Error),
+    /// A send went over the pending-bytes cap: the connection must be dropped.
+    Backpressure,
 }
 
 /// Drains the outbox into `w` until a graceful close completes, `kill` fires or a write fails.
@@ -156,14 +186,22 @@ pub(crate) async fn write_loop<W: AsyncWrite + Unpin>(out: &Outbox, mut w: W, ki
 
 async fn write_loop_inner<W: AsyncWrite + Unpin>(out: &Outbox, w: &mut W, kill: &Signal) -> WriteEnd {
     let mut chunk: Vec<u8> = Vec::new();
+    // An overflow from before this connection (a client between connections) does not end it.
+    out.lock().overflowed = false;
     loop {
         let notified = out.notify.notified();
         let closing = {
             let mut st = out.lock();
+            if st.overflowed {
+                st.overflowed = false;
+                st.in_flight = 0;
+                return WriteEnd::Backpressure;
+            }
             if st.closed {
                 return WriteEnd::Killed;
             }
             std::mem::swap(&mut st.buf, &mut chunk);
+            st.in_flight = chunk.len();
             st.closing
         };
         if chunk.is_empty() {
@@ -177,6 +215,14 @@ async fn write_loop_inner<W: AsyncWrite + Unpin>(out: &Outbox, w: &mut W, kill: 
             }
             continue;
         }
+        let aborted = async {
+            loop {
+                out.abort.notified().await;
+                if out.lock().overflowed {
+                    return;
+                }
+            }
+        };
         tokio::select! {
             r = w.write_all(&chunk) => {
                 if let Err(e) = r {
@@ -184,7 +230,9 @@ async fn write_loop_inner<W: AsyncWrite + Unpin>(out: &Outbox, w: &mut W, kill: 
                 }
             }
             _ = kill.wait() => return WriteEnd::Killed,
+            _ = aborted => continue, // the overflow is handled at the top of the loop
         }
+        out.lock().in_flight = 0;
         chunk.clear();
         if chunk.capacity() > 4 << 20 {
             chunk = Vec::new();

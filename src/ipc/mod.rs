@@ -129,6 +129,13 @@ pub struct Config {
     /// that grows past it) produces an `ERR_IPC_FRAME_TOO_LARGE` error and drops the connection.
     /// Default [`crate::config::DEFAULT_FRAME_CAP`] (64 MiB), as on the JS side; `None`: no limit.
     pub max_frame: Option<usize>,
+    /// `maxPendingBytes`: unsent bytes one connection may hold. A send that would go past it fails
+    /// with `ERR_IPC_BACKPRESSURE`, and the connection is dropped (an `Error` event with that code,
+    /// then the usual `Disconnect`), so a peer that stops reading cannot make this process grow
+    /// without bound. Default [`crate::flow::DEFAULT_MAX_PENDING`] (64 MiB), as on the JS side;
+    /// `None`: unbounded. Watch [`Peer::pending_bytes`] / [`ClientHandle::pending_bytes`] to slow
+    /// down before that.
+    pub max_pending: Option<usize>,
     /// `rawBuffer`: receive raw byte chunks ([`ServerEvent::Data`], [`ClientEvent::Data`]) instead
     /// of decoded messages. Sending is unaffected: `emit` writes frames, `send_raw` raw bytes.
     pub raw: bool,
@@ -167,6 +174,7 @@ impl Default for Config {
             network_port: DEFAULT_NETWORK_PORT,
             delimiter: DEFAULT_DELIMITER.as_bytes().to_vec(),
             max_frame: Some(DEFAULT_FRAME_CAP),
+            max_pending: Some(crate::flow::DEFAULT_MAX_PENDING),
             raw: false,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             unlink: true,
@@ -212,8 +220,9 @@ fn hostname() -> String {
 #[non_exhaustive]
 pub enum Error {
     /// A received frame was rejected (`ERR_IPC_INVALID_JSON`, `ERR_IPC_INVALID_MESSAGE`,
-    /// `ERR_IPC_INVALID_EVENT`, `ERR_IPC_FRAME_TOO_LARGE`, `ERR_IPC_INCOMPLETE_FRAME`). Only
-    /// `FrameTooLarge` ends the connection.
+    /// `ERR_IPC_INVALID_EVENT`, `ERR_IPC_FRAME_TOO_LARGE`, `ERR_IPC_INCOMPLETE_FRAME`), or a send
+    /// refused by the pending-bytes cap (`ERR_IPC_BACKPRESSURE`). Only `FrameTooLarge` and
+    /// `Backpressure` end the connection.
     Protocol {
         /// The code.
         code: ErrorCode,

@@ -19,7 +19,8 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use super::conn::{read_loop, send_event, write_loop, Incoming, Outbox, ReadEnd, Signal, WriteEnd};
-use super::{Config, Error, Message, Result};
+use super::{Config, Error, ErrorCode, Message, Result};
+use crate::flow::BACKPRESSURE_MESSAGE;
 use crate::net::Endpoint;
 
 /// What a [`Server`] reports, in order per connection: `Connect`, then messages/data/errors, then
@@ -120,7 +121,7 @@ impl Peer {
         self.inner.kill.is_set() || self.inner.out.is_closed()
     }
 
-    /// Bytes queued and not yet handed to the kernel.
+    /// Bytes emitted and not yet handed to the kernel (bounded by [`Config::max_pending`]).
     pub fn pending_bytes(&self) -> usize {
         self.inner.out.pending()
     }
@@ -165,6 +166,7 @@ impl fmt::Debug for Peer {
 struct ServerShared {
     peers: Mutex<BTreeMap<u64, Peer>>,
     delimiter: Vec<u8>,
+    max_pending: Option<usize>,
     stop: Signal,
     local_addr: Option<SocketAddr>,
     path: Option<PathBuf>,
@@ -349,6 +351,7 @@ impl Server {
         let shared = Arc::new(ServerShared {
             peers: Mutex::new(BTreeMap::new()),
             delimiter: config.delimiter_checked(),
+            max_pending: config.max_pending,
             stop: Signal::default(),
             local_addr,
             path: path.clone(),
@@ -540,7 +543,7 @@ fn new_peer(shared: &ServerShared, remote: Option<SocketAddr>) -> Peer {
         inner: Arc::new(PeerInner {
             key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
             id: Mutex::new(None),
-            out: Outbox::new(&shared.delimiter),
+            out: Outbox::new(&shared.delimiter, shared.max_pending),
             remote,
             kill: Signal::default(),
         }),
@@ -592,12 +595,13 @@ async fn run_peer<R, W>(
     peer.inner.out.mark_closed();
     shared.peers.lock().unwrap_or_else(|p| p.into_inner()).remove(&peer.key());
     let error = match (end, wend) {
-        (ReadEnd::Io(e), _) => Some(e),
-        (_, Some(WriteEnd::Io(e))) if !quiet_write_error(&e) => Some(e),
+        (_, Some(WriteEnd::Backpressure)) => Some(Error::protocol(ErrorCode::Backpressure, BACKPRESSURE_MESSAGE)),
+        (ReadEnd::Io(e), _) => Some(Error::from(e)),
+        (_, Some(WriteEnd::Io(e))) if !quiet_write_error(&e) => Some(Error::from(e)),
         _ => None,
     };
-    if let Some(e) = error {
-        send_event(&tx, ServerEvent::Error { error: Error::from(e), peer: Some(peer.clone()) }).await;
+    if let Some(error) = error {
+        send_event(&tx, ServerEvent::Error { error, peer: Some(peer.clone()) }).await;
     }
     let id = peer.id();
     send_event(&tx, ServerEvent::Disconnect { peer, id }).await;
