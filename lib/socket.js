@@ -282,7 +282,8 @@ class IpcSocket extends EventEmitter {
     } else markDirty(this);
     if (cb) process.nextTick(cb);
     if (this._queuedLen + this._nativeQueued < HWM) return true;
-    // The cached count only falls when the queue empties: ask for the exact one.
+    if (this._needDrain) return false; // until 'drain', as in Node
+    // The cached count only falls when the queue empties: ask for the exact one (once per wait).
     if (this._nid !== 0 && this._nativeQueued !== 0) this._nativeQueued = this._ioPending();
     if (this._queuedLen + this._nativeQueued < HWM) return true;
     this._needDrain = true;
