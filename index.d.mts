@@ -1,0 +1,34 @@
+// Types for node-ipc-rs, ESM entry (`import ipc from 'node-ipc-rs'`): the declarations live in
+// index.d.ts; this file gives them the shape of index.mjs (a default export and named exports).
+
+import ipc from './index.js';
+
+export default ipc;
+
+export declare const IPC: ipc.IPCConstructor;
+export declare const IPCModule: ipc.IPCConstructor;
+export declare const IPCProtocolError: ipc.IPCProtocolErrorConstructor;
+
+export type IPC = ipc.IPC;
+export type IPCModule = ipc.IPC;
+export type IPCProtocolError = ipc.IPCProtocolError;
+
+export type {
+  Client,
+  Config,
+  ConnectCallback,
+  Handler,
+  IPCConstructor,
+  IPCProtocolErrorConstructor,
+  Listener,
+  PubSub,
+  RootIPC,
+  ServeCallback,
+  ServeNetCallback,
+  Server,
+  Socket,
+  SocketConfig,
+  TLSConfig,
+  UDPPeer,
+  UDPTarget,
+} from './index.js';
