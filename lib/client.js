@@ -128,8 +128,8 @@ class Client extends PubSub {
     return true;
   }
 
-  _socketFrames(socket, text, count) {
-    dispatchBatch(text, count, this, socket, binding.batchFrames);
+  _socketFrames(socket, text, count, exact) {
+    dispatchBatch(text, count, this, socket, binding.batchFrames, exact);
     if (this.config.sync && count > 0) this.queue.next();
   }
 

@@ -58,11 +58,17 @@ function dispatchFrames(text, delimiter, target, extra) {
 /**
  * Dispatches one read's frames, which the addon hands over as the text of a JSON array
  * (`[f1,f2,...]`): one JSON.parse for the whole read, which V8 does much faster than one parse per
- * frame. Only when that array is not exactly `count` well-formed messages (a malformed frame
- * somewhere) are the frames fetched one by one and decoded separately, so every bad frame gets its
- * own error and every good one is still delivered.
+ * frame. That is exact only when every frame is structurally one JSON value, which the addon
+ * checks while building the array (`exact`, node_ipc_rs::jsonscan): otherwise a frame ending
+ * inside a string could merge with its neighbour into messages nobody sent. When `exact` is not
+ * true, or the array is not `count` well-formed messages, the frames are fetched one by one and
+ * decoded separately, so every bad frame gets its own error and every good one is still delivered.
  */
-function dispatchBatch(text, count, target, extra, fetchFrames) {
+function dispatchBatch(text, count, target, extra, fetchFrames, exact) {
+  if (exact !== true) {
+    dispatchFrameList(fetchFrames(), target, extra);
+    return;
+  }
   let list;
   try {
     list = JSON.parse(text);

@@ -283,8 +283,8 @@ class Server extends PubSub {
     this.publish('close', hadError);
   }
 
-  _socketFrames(socket, text, count) {
-    dispatchBatch(text, count, this, socket, binding.batchFrames);
+  _socketFrames(socket, text, count, exact) {
+    dispatchBatch(text, count, this, socket, binding.batchFrames, exact);
   }
 
   _socketData(socket, buf) {

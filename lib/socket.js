@@ -170,9 +170,9 @@ class IpcSocket extends EventEmitter {
     if (this._ending) this._ioEnd();
   }
 
-  _nativeFrames(text, count) {
+  _nativeFrames(text, count, exact) {
     if (this._timeoutMs) this._touch();
-    this._owner._socketFrames(this, text, count);
+    this._owner._socketFrames(this, text, count, exact);
   }
 
   _nativeData(buf) {

@@ -130,12 +130,18 @@ impl Inbound {
 /// The frames of one batch as the text of a JSON array (`[f1,f2,...]`), with where each frame
 /// ends, so a caller can fall back to the frames one by one when the array does not decode as one
 /// message per frame.
+///
+/// The array is only a faithful stand-in for the frames when no frame can move its element
+/// boundaries; [`exact`](Self::exact) says whether every frame is structurally one JSON value
+/// ([`crate::jsonscan`]). When it is false, decode the frames one by one.
 #[derive(Debug, Default)]
 pub struct FrameArray {
     /// `[` + frames joined by `,` + `]`.
     text: Vec<u8>,
     /// Offset in `text` of the byte after each frame (its `,` or the final `]`).
     ends: Vec<usize>,
+    /// Every frame is structurally one JSON value.
+    exact: bool,
 }
 
 impl FrameArray {
@@ -144,6 +150,7 @@ impl FrameArray {
     pub fn build(&mut self, batch: &[u8], delimiter: &[u8]) {
         self.text.clear();
         self.ends.clear();
+        self.exact = true;
         self.text.reserve(batch.len() + 2);
         self.text.push(b'[');
         let mut start = 0;
@@ -151,7 +158,10 @@ impl FrameArray {
             if pos < start {
                 continue; // overlapping match inside the previous delimiter
             }
-            self.text.extend_from_slice(&batch[start..pos]);
+            let frame = &batch[start..pos];
+            // Once one frame fails, the batch is decoded frame by frame: no need to look further.
+            self.exact = self.exact && crate::jsonscan::is_single_value(frame);
+            self.text.extend_from_slice(frame);
             self.ends.push(self.text.len());
             self.text.push(b',');
             start = pos + delimiter.len();
@@ -168,6 +178,12 @@ impl FrameArray {
     /// The JSON array text.
     pub fn text(&self) -> &[u8] {
         &self.text
+    }
+
+    /// True when every frame is structurally one JSON value, so that parsing [`text`](Self::text)
+    /// as one array yields exactly the frames' values (or fails). False: decode frame by frame.
+    pub fn exact(&self) -> bool {
+        self.exact
     }
 
     /// Number of frames.

@@ -10,6 +10,7 @@
 //! - [`inbound`]: the receive side of a connection, sans-IO: bytes in (read or pushed), batches of
 //!   frames out, and [`inbound::FrameArray`] (a batch as one JSON array text).
 //! - [`message`]: the JSON envelope.
+//! - [`jsonscan`]: whether a frame is structurally one JSON value (keeps the batch decode exact).
 //! - [`error`]: the `ERR_IPC_*` codes.
 //! - [`flow`]: write-side flow control (high-water mark, `maxPendingBytes`).
 //! - [`sockopt`]: socket controls (keepalive, no-delay).
@@ -30,6 +31,7 @@ pub mod inbound;
 #[cfg(feature = "tokio")]
 pub mod ipc;
 pub mod js_json;
+pub mod jsonscan;
 pub mod message;
 pub mod net;
 pub mod sockopt;

@@ -190,7 +190,7 @@ impl State {
                         self.batch.build(bytes, delimiter);
                         let text = self.batch.text();
                         check(sys::napi_create_string_utf8(env, text.as_ptr().cast(), text.len() as isize, &mut value));
-                        evs.push(Ev::Frames(id, value, r.frames));
+                        evs.push(Ev::Frames(id, value, r.frames, self.batch.exact()));
                     }
                 }
             }

@@ -22,7 +22,7 @@ use crate::udp::Udp;
 use crate::uv::{self, Poll, UvPoll, UV_READABLE};
 
 /// Event kinds passed as the first argument of the dispatch function.
-pub(crate) const EV_FRAMES: u32 = 1; // (id, text, count): complete frames, delimiters included
+pub(crate) const EV_FRAMES: u32 = 1; // (id, text, count, exact): the frames of a read as one JSON array text
 pub(crate) const EV_DATA: u32 = 2; // (id, Buffer): raw-mode bytes
 pub(crate) const EV_CONNECT: u32 = 3; // (id): an outgoing connection is established
 pub(crate) const EV_ACCEPT: u32 = 4; // (serverId, connId)
@@ -75,7 +75,7 @@ pub(crate) enum Entry {
 
 /// An event collected while the state is borrowed, dispatched after the borrow ends.
 pub(crate) enum Ev {
-    Frames(u32, sys::napi_value, usize),
+    Frames(u32, sys::napi_value, usize, bool),
     Data(u32, sys::napi_value),
     Connect(u32),
     Accept(u32, u32),
@@ -174,8 +174,8 @@ pub(crate) unsafe fn dispatch_event(
 ) -> bool {
     let null = ptr::null_mut();
     let args: [sys::napi_value; 6] = match ev {
-        Ev::Frames(id, text, n) => {
-            [num(env, EV_FRAMES as f64), num(env, id as f64), text, num(env, n as f64), null, null]
+        Ev::Frames(id, text, n, exact) => {
+            [num(env, EV_FRAMES as f64), num(env, id as f64), text, num(env, n as f64), boolean(env, exact), null]
         }
         Ev::Data(id, buf) => [num(env, EV_DATA as f64), num(env, id as f64), buf, null, null, null],
         Ev::Connect(id) => [num(env, EV_CONNECT as f64), num(env, id as f64), null, null, null, null],
