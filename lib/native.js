@@ -3,7 +3,13 @@
 // The addon and the one function through which it reports socket events. Every handle id maps to
 // the IpcSocket or server facade that owns it.
 
-const binding = require('../binding.js');
+let binding;
+try {
+  binding = require('../binding.js');
+} catch (err) {
+  // Say which platform package is missing, or that this platform has none.
+  throw require('./platform.js').loadError(err);
+}
 
 const EV_FRAMES = 1;
 const EV_DATA = 2;

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+'use strict';
+
+// Runs the node:test suites in __test__/ one file at a time, as `npm run test:js` does. With
+// --no-rust it leaves out the suites that build the crate's Rust examples with cargo
+// (__test__/rust-*.test.js), for testing a prebuilt binary on a machine without a Rust toolchain
+// (the release workflow's test jobs; the workflow's `rust` job runs those suites).
+
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+
+const ROOT = path.join(__dirname, '..');
+const noRust = process.argv.includes('--no-rust');
+
+function suites(dir) {
+  const out = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...suites(file));
+    else if (entry.name.endsWith('.test.js') && !(noRust && entry.name.startsWith('rust-'))) out.push(file);
+  }
+  return out;
+}
+
+const files = suites(path.join(ROOT, '__test__'))
+  .map((f) => path.relative(ROOT, f))
+  .sort();
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { cwd: ROOT, stdio: 'inherit' });
+process.exit(r.status ?? 1);
