@@ -146,7 +146,10 @@ impl FrameDecoder {
                     return Ok(if drop > 0 { Step::Discard(drop) } else { Step::NeedMore });
                 }
                 self.next_index = buf.len().saturating_sub(keep);
-                if buf.len() > self.max_frame {
+                // The last `keep` bytes may be the start of the delimiter: only what comes before
+                // them is known to belong to the frame (found by fuzzing: a frame of exactly
+                // `max_frame` bytes read up to the middle of a multi-byte delimiter was refused).
+                if buf.len() - keep.min(buf.len()) > self.max_frame {
                     self.discarding = true;
                     return Err(FrameError::TooLarge { len: buf.len(), max: self.max_frame, complete: false });
                 }
@@ -352,6 +355,15 @@ mod tests {
         let (f, e) = run(&mut d, &[b"aaaaa|", b"|b||"]);
         assert_eq!(e.len(), 1);
         assert_eq!(f, vec![b"b".to_vec()]);
+    }
+
+    #[test]
+    fn frame_at_the_limit_with_a_split_multi_byte_delimiter() {
+        // "abcd" is exactly the limit; the read ends inside the delimiter.
+        let mut d = FrameDecoder::new(b"||", Some(4));
+        let (f, e) = run(&mut d, &[b"abcd|", b"|"]);
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(f, vec![b"abcd".to_vec()]);
     }
 
     #[test]
