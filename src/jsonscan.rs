@@ -43,6 +43,31 @@ const CLASS: [u8; 256] = {
 #[inline]
 fn skip_string(frame: &[u8], start: usize) -> Option<usize> {
     let mut i = start + 1;
+    // Most strings in messages are short (keys, event names): look at the first bytes directly,
+    // then let memchr take the long ones.
+    let short = frame.len().min(i + 16);
+    while i < short {
+        match frame[i] {
+            b'"' => return Some(i + 1),
+            b'\\' => {
+                i += 2;
+                if i > frame.len() {
+                    return None;
+                }
+                return skip_rest(frame, i);
+            }
+            _ => i += 1,
+        }
+    }
+    skip_rest(frame, i)
+}
+
+/// [`skip_string`] from `i`, inside the string.
+#[inline]
+fn skip_rest(frame: &[u8], mut i: usize) -> Option<usize> {
+    if i > frame.len() {
+        return None;
+    }
     loop {
         let j = i + memchr::memchr2(b'"', b'\\', &frame[i..])?;
         if frame[j] == b'"' {
