@@ -68,6 +68,12 @@ test('the build job builds exactly napi.targets, and every target is tested', ()
   for (const target of pkg.napi.targets) assert.ok(tested.has(target), `${target} is built but not tested`);
 });
 
+test("each build entry's command builds its own target", () => {
+  const entries = [...job('build').matchAll(/- target: (\S+)\n\s+host: \S+\n\s+build: (.+)\n/g)];
+  assert.strictEqual(entries.length, pkg.napi.targets.length);
+  for (const [, target, build] of entries) assert.match(build, new RegExp(`--target ${target}(\\.[0-9.]+)?( |$)`), target);
+});
+
 test('the test matrices run the Node versions that engines claims', () => {
   const min = Number(pkg.engines.node.match(/^>=(\d+)$/)[1]);
   for (const name of ['test', 'test-musl']) {
