@@ -25,6 +25,15 @@ export interface AddressInfo {
  */
 export declare function batchFrames(): Array<string>
 
+/** The assured profile's TLS rule for a client or server. Returns `"CODE|message"` when refused. */
+export declare function checkAssuredTls(settings: TlsSettings, server: boolean): string | null
+
+/**
+ * Checks (and, when missing, creates) the socket root of a local server at `path`. Returns
+ * `"CODE|message"` when the server must not start.
+ */
+export declare function checkLocalServer(root: string, path: string, rules: LocalServerRules): string | null
+
 /**
  * Stops listening (accepted connections stay open) and removes the socket file; also closes a
  * UDP socket.
@@ -74,6 +83,13 @@ export declare function localAddress(id: number): AddressInfo | null
  * keep the process alive (as in Node).
  */
 export declare function pauseReading(id: number, paused: boolean): void
+/** What a local server's start checks (see `socket_root::LocalRules`). */
+export interface LocalServerRules {
+  assured: boolean
+  secure: boolean
+  create: boolean
+  refuseNonSocket: boolean
+}
 
 /** The remote address of a TCP connection. */
 export declare function peer(id: number): AddressInfo | null

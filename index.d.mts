@@ -8,6 +8,7 @@ export default ipc;
 export declare const IPC: ipc.IPCConstructor;
 export declare const IPCModule: ipc.IPCConstructor;
 export declare const IPCProtocolError: ipc.IPCProtocolErrorConstructor;
+export { AssuredParser, FastParser, GuardedParser, Parser, RawParser } from './parsers/index.js';
 
 export type IPC = ipc.IPC;
 export type IPCModule = ipc.IPC;
@@ -21,6 +22,8 @@ export type {
   IPCConstructor,
   IPCProtocolErrorConstructor,
   Listener,
+  ParserOption,
+  ParserProfile,
   PubSub,
   RootIPC,
   ServeCallback,

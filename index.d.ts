@@ -13,6 +13,7 @@
 
 import type { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import type * as Parsers from './parsers/index.js';
 
 declare namespace ipc {
   /**
@@ -149,6 +150,10 @@ declare namespace ipc {
      * unsent bytes reached the high-water mark: wait for `'drain'` before sending more.
      */
     emit(type: string | Buffer | number[], data?: any): boolean;
+    /** node-ipc 14 profiles (`config.parser` set): the parser in use. */
+    parser?: Parsers.ParserLike;
+    /** node-ipc 14 profiles: a protocol violation ended this client; it does not reconnect. */
+    protocolViolation?: boolean;
     on(event: 'connect' | 'disconnect' | 'destroy' | 'drain', handler: Handler<[]>): this;
     on(event: 'error', handler: Handler<[err: any]>): this;
     /** A message of type `event`; in raw mode, `data` (a Buffer per received chunk). */
@@ -202,6 +207,8 @@ declare namespace ipc {
      * connection's write was; a stalled connection past `maxPendingBytes` is dropped alone.
      */
     broadcast(type: string | Buffer | number[], data?: any): boolean;
+    /** node-ipc 14 profiles (`config.parser` set): the parser in use. */
+    parser?: Parsers.ParserLike;
     /** Listening; on a UDP server, with `{address, port}`. */
     on(event: 'start', handler: Handler<[info?: UDPTarget]>): this;
     /** An accepted connection. */
@@ -274,15 +281,49 @@ declare namespace ipc {
     };
     /** @types/node-ipc's misspelling of `interface`; never read. */
     interfaces?: any;
-    /** Largest frame in bytes (delimiter excluded); default 64 MiB; `Infinity` for none. */
+    /**
+     * Largest frame in bytes (UTF-8, delimiter excluded); larger frames and unfinished remainders
+     * close the connection with `ERR_IPC_FRAME_TOO_LARGE`. Default 64 MiB without a profile, 1 MiB
+     * under guarded/assured (node-ipc 14); `Infinity` for none. fast and raw do not read it.
+     */
     maxMessageSize?: number;
     /**
      * Unsent bytes one connection may hold; a send that would pass it is not written, returns
-     * false, and closes that connection with `ERR_IPC_BACKPRESSURE`. Default 64 MiB; `Infinity`
-     * for none.
+     * false, and closes that connection with `ERR_IPC_BACKPRESSURE`. Default 64 MiB without a
+     * profile, 8 MiB under guarded/assured; `Infinity` for none. fast and raw do not read it.
      */
     maxPendingBytes?: number;
+    /**
+     * node-ipc 14's parser profile: 'raw', 'fast', 'guarded', 'assured', a parser object
+     * (`encode`/`read`) or a parser class (constructed with `ipc.config`). Unset: node-ipc 9/12
+     * behaviour. Chosen once when a client or server is created; an invalid value throws
+     * TypeError from serve, serveNet, connectTo and connectToNet.
+     */
+    parser?: ParserOption;
+    /** Server: take `socket.id` from received `data.id`. Default: true without a profile, false with one. */
+    identifyPeer?: boolean;
+    /** guarded/assured: longest event name in UTF-16 units (default 256). */
+    maxEventNameLength?: number;
+    /** guarded/assured: ms an unfinished frame may wait (default 30000; 0 disables). */
+    messageTimeout?: number;
+    /** guarded: let peers send lifecycle event names (`connect`, `error`, …). */
+    allowReservedEvents?: boolean;
+    /** assured (required): the event names that may be sent and received. */
+    allowedEvents?: false | string[] | Set<string>;
+    /**
+     * Local servers: require an owner-only socket root (created 0700 if missing; an existing one
+     * that is not owner-only is refused with ERR_IPC_SOCKET_ROOT, never chmod'ed). Default: on for
+     * assured, off otherwise. With socketRoot '/tmp/' (the default), a secure root means node-ipc
+     * 14's per-user root (`$XDG_RUNTIME_DIR/node-ipc/` or `<tmpdir>/node-ipc-<uid>/`).
+     */
+    secureSocketRoot?: boolean;
   }
+
+  /** node-ipc 14's parser profiles. */
+  type ParserProfile = 'raw' | 'fast' | 'guarded' | 'assured';
+
+  /** What `config.parser` accepts. */
+  type ParserOption = ParserProfile | Parsers.ParserLike | (new (config: Config) => Parsers.ParserLike);
 
   interface TLSConfig {
     /** Default true for clients. */
@@ -368,6 +409,12 @@ declare namespace ipc {
     /** node-ipc 12/14's class name for the same thing. */
     readonly IPCModule: IPCConstructor;
     readonly IPCProtocolError: IPCProtocolErrorConstructor;
+    /** node-ipc 14's parser classes (also in `node-ipc-rs/parsers`); `FastParser` is `Parser`. */
+    readonly Parser: typeof Parsers.Parser;
+    readonly FastParser: typeof Parsers.Parser;
+    readonly RawParser: typeof Parsers.RawParser;
+    readonly GuardedParser: typeof Parsers.GuardedParser;
+    readonly AssuredParser: typeof Parsers.AssuredParser;
     /** The singleton itself (`require('node-ipc-rs').default`, node-ipc 10+ style). */
     readonly default: RootIPC;
   }

@@ -9,6 +9,7 @@
 
 const { IPC, IPCModule } = require('./lib/ipc.js');
 const { IPCProtocolError } = require('./lib/errors.js');
+const { Parser, RawParser, GuardedParser, AssuredParser } = require('./lib/parsers.js');
 
 const ipc = new IPCModule();
 
@@ -17,6 +18,12 @@ Object.defineProperties(ipc, {
   IPC: { value: IPC, enumerable: false },
   IPCModule: { value: IPCModule, enumerable: false },
   IPCProtocolError: { value: IPCProtocolError, enumerable: false },
+  // node-ipc 14's parser classes (config.parser); also in node-ipc-rs/parsers.
+  Parser: { value: Parser, enumerable: false },
+  FastParser: { value: Parser, enumerable: false },
+  RawParser: { value: RawParser, enumerable: false },
+  GuardedParser: { value: GuardedParser, enumerable: false },
+  AssuredParser: { value: AssuredParser, enumerable: false },
   __esModule: { value: true, enumerable: false },
 });
 

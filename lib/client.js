@@ -6,10 +6,12 @@
 
 const { PubSub } = require('./pubsub.js');
 const { IpcSocket } = require('./socket.js');
-const { formatFrame, dispatchBatch, checkDelimiter } = require('./frames.js');
+const { formatFrame, dispatchBatch, dispatchChecked, checkDelimiter } = require('./frames.js');
 const { binding } = require('./native.js');
 const { frameLimit, pendingLimit } = require('./config.js');
 const { tlsSettings } = require('./tls.js');
+const { selectProfile, nativeFraming, isProtocolError, readBytes, clearTimer } = require('./endpoint.js');
+const { checkAssuredClient, checkAssuredTls } = require('./secure.js');
 
 // node-ipc's sync queue: one message in flight; each received batch releases the next.
 class SyncQueue {
@@ -51,8 +53,19 @@ class Client extends PubSub {
     this.retriesRemaining = config.maxRetries || 0;
     this.explicitlyDisconnected = false;
     this.retryTimer = null;
-    // Captured per client (node-ipc 9/12 shared one delimiter module-wide).
-    Object.defineProperty(this, '_delimiter', { value: checkDelimiter(config.delimiter) });
+    // node-ipc 14's parser profile, chosen once (throws TypeError for an invalid parser config).
+    const profile = selectProfile(config);
+    Object.defineProperty(this, '_profile', { value: profile });
+    if (profile.legacy) {
+      // Captured per client (node-ipc 9/12 shared one delimiter module-wide).
+      Object.defineProperty(this, '_delimiter', { value: checkDelimiter(config.delimiter) });
+    } else {
+      // node-ipc 14's client members; sync is captured too.
+      this.protocolViolation = false;
+      this.parser = profile.parser;
+      Object.defineProperty(this, '_delimiter', { value: profile.parser.delimiter || '\f' });
+      Object.defineProperty(this, '_sync', { value: !!config.sync });
+    }
   }
 
   connect() {
@@ -62,15 +75,26 @@ class Client extends PubSub {
       client.log('\n\n######\nerror: ', client.id, ' client has not specified socket path it wishes to connect to.');
       return;
     }
-    const framing = {
-      delimiter: client._delimiter,
-      raw: !!client.config.rawBuffer,
-      maxFrame: frameLimit(client.config),
-      maxPending: pendingLimit(client.config),
-      tls: undefined,
-      localAddress: undefined,
-      localPort: undefined,
-    };
+    const profile = client._profile;
+    const framing = profile.legacy
+      ? {
+          delimiter: client._delimiter,
+          raw: !!client.config.rawBuffer,
+          maxFrame: frameLimit(client.config),
+          maxPending: pendingLimit(client.config),
+          tls: undefined,
+          localAddress: undefined,
+          localPort: undefined,
+        }
+      : nativeFraming(profile, client._delimiter);
+    // node-ipc 14's assured profile: network connections only over verified mutual TLS (thrown,
+    // like a TLS file that cannot be read).
+    let assuredTls = null;
+    if (!profile.legacy && client.port && profile.parser.profile === 'assured') {
+      checkAssuredClient(client.config.tls);
+      assuredTls = tlsSettings(client.config.tls, 'client');
+      checkAssuredTls(assuredTls, 'client');
+    }
     const iface = client.config.interface || {};
     if (client.port) {
       // config.interface: each truthy member goes to the connect, as node-ipc passed them to net.connect.
@@ -81,7 +105,7 @@ class Client extends PubSub {
     if (client.port && client.config.tls) {
       // TLS for connectToNet only, as in node-ipc; local sockets never speak TLS.
       try {
-        framing.tls = tlsSettings(client.config.tls, 'client');
+        framing.tls = assuredTls || tlsSettings(client.config.tls, 'client');
       } catch (err) {
         tlsFailure = err;
       }
@@ -90,6 +114,12 @@ class Client extends PubSub {
     client.socket = socket;
     socket.setEncoding(client.config.encoding);
     socket.on('error', function onSocketError(err) {
+      if (!profile.legacy) {
+        // node-ipc 14 reports no error for a peer closing mid-frame; a protocol error from the
+        // core (frame size, timeout, backpressure) ends the client: no reconnect.
+        if (err.code === 'ERR_IPC_INCOMPLETE_FRAME') return;
+        if (isProtocolError(err)) client.protocolViolation = true;
+      }
       client.log('\n\n######\nerror: ', err);
       client.publish('error', err);
     });
@@ -120,6 +150,7 @@ class Client extends PubSub {
   // Returns false when the message was not written, or when the connection's unsent bytes reached
   // the high-water mark: wait for 'drain' before emitting more (node-ipc 14's return value).
   emit(type, data) {
+    if (!this._profile.legacy) return this._emit14(type, data);
     let message;
     if (this.config.rawBuffer) message = Buffer.from(type, this.config.encoding);
     else message = formatFrame(type, data, this._delimiter);
@@ -128,18 +159,57 @@ class Client extends PubSub {
     return true;
   }
 
-  _socketFrames(socket, text, count, exact) {
-    dispatchBatch(text, count, this, socket, binding.batchFrames, exact);
-    if (this.config.sync && count > 0) this.queue.next();
+  // node-ipc 14: encode (throws for a name or size violation; nothing is sent), then write and
+  // return the write's result (in sync mode: queued, true).
+  _emit14(type, data) {
+    const message = this._profile.parser.encode(type, data);
+    if (this._sync) {
+      this.queue.add(message);
+      return true;
+    }
+    return this.socket ? this.socket.write(message) : false;
   }
 
-  _socketData(_socket, buf) {
+  _socketFrames(socket, text, count, exact) {
+    const profile = this._profile;
+    if (profile.legacy) {
+      dispatchBatch(text, count, this, socket, binding.batchFrames, exact);
+      if (this.config.sync && count > 0) this.queue.next();
+      return;
+    }
+    dispatchChecked(text, count, this, socket, binding.batchFrames, exact, profile.rules);
+  }
+
+  _socketData(socket, buf) {
+    const profile = this._profile;
+    if (profile.jsRead) {
+      readBytes(this, socket, buf);
+      return;
+    }
     this.publish('data', buf);
-    if (this.config.sync) this.queue.next();
+    if (profile.legacy ? this.config.sync : this._sync) this.queue.next();
   }
 
   _message(type, data) {
     this._publish1(type, data);
+    // node-ipc 14's sync mode releases the next message after each received one.
+    if (this._sync) this.queue.next();
+  }
+
+  // A message from a custom parser's read() (lib/endpoint.js).
+  _jsMessage(message) {
+    this._message(message.type, message.data);
+  }
+
+  // node-ipc 14's receive-side violation: drop the buffer, close the socket, report; the close
+  // then ends the client (`disconnect`, `destroy`, no reconnect).
+  _protocolFailure(socket, err) {
+    clearTimer(socket);
+    socket.ipcBuffer = '';
+    this.protocolViolation = true;
+    this.log('IPC protocol error', err.code, err.message);
+    socket.destroy();
+    this.publish('error', err);
   }
 
   _badFrame(error) {
@@ -148,8 +218,9 @@ class Client extends PubSub {
 }
 
 function onClientSocketClose(client, socket) {
+  clearTimer(socket);
   client.log('connection closed', client.id, client.path, client.retriesRemaining, 'tries remaining of', client.config.maxRetries);
-  if (client.config.stopRetrying || client.retriesRemaining < 1 || client.explicitlyDisconnected) {
+  if (client.config.stopRetrying || client.retriesRemaining < 1 || client.explicitlyDisconnected || client.protocolViolation) {
     client.publish('disconnect');
     client.log(client.config.id, 'exceeded connection rety amount of', ' or stopRetrying flag set.');
     socket.destroy();
@@ -160,7 +231,14 @@ function onClientSocketClose(client, socket) {
     client.retryTimer = null;
     if (client.explicitlyDisconnected) return;
     client.retriesRemaining--;
-    client.connect();
+    try {
+      client.connect();
+    } catch (err) {
+      // A configuration check that failed on a retry (e.g. config.tls changed): report and give up.
+      client.explicitlyDisconnected = true;
+      client.publish('error', err);
+      client.publish('destroy');
+    }
   }, client.config.retry);
   client.publish('disconnect');
 }

@@ -3,8 +3,7 @@
 // Encoding and decoding node-ipc's JSON envelope on the JS side. Framing itself happens in Rust:
 // the addon hands over one string holding every complete frame of a read, delimiters included.
 
-// Names that would reach Object.prototype if used as handler keys: never dispatched.
-const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+const { PROTOTYPE_NAMES, messageOk, messageError, invalidJson: invalidJson14 } = require('./profile.js');
 
 // js-message's rules for `data`, byte for byte: falsy values other than 0 and false become {},
 // and so does an EventEmitter that had setMaxListeners called (a truthy _maxListeners).
@@ -13,6 +12,17 @@ function formatFrame(type, data, delimiter) {
   if (data._maxListeners) data = {};
   if (typeof type === 'string' && typeof data.toJSON !== 'function') {
     // Same bytes as JSON.stringify({type, data}), without re-escaping the type every time.
+    const body = JSON.stringify(data);
+    if (body !== undefined) return typePrefix(type) + body + '}' + delimiter;
+  }
+  return JSON.stringify({ type, data }) + delimiter;
+}
+
+// node-ipc 14's encoding (the parser profiles): JSON.stringify({type, data}) + delimiter, with only
+// an omitted `data` replaced by {} (null, '' and EventEmitters are sent as they are).
+function formatFrame14(type, data, delimiter) {
+  if (data === undefined) data = {};
+  if (typeof type === 'string' && (data === null || typeof data.toJSON !== 'function')) {
     const body = JSON.stringify(data);
     if (body !== undefined) return typePrefix(type) + body + '}' + delimiter;
   }
@@ -113,11 +123,56 @@ function dispatchFrameList(frames, target, extra) {
   }
 }
 
+/**
+ * The batch path of the node-ipc 14 profiles: like dispatchBatch (the array is trusted only when
+ * the core found every frame to be exactly one JSON value), but every message must pass
+ * `rules` (lib/profile.js; null = fast's envelope check) and the first frame that does not ends
+ * the batch with `target._protocolFailure(extra, error)`. The frames before it are dispatched,
+ * the ones after it are not (node-ipc 14's order).
+ */
+function dispatchChecked(text, count, target, extra, fetchFrames, exact, rules) {
+  let list = null;
+  if (exact === true) {
+    try {
+      list = JSON.parse(text);
+    } catch {
+      list = null;
+    }
+  }
+  if (list !== null && list.length === count) {
+    let i = 0;
+    while (i < count && messageOk(rules, list[i])) i++;
+    if (i === count) {
+      for (let j = 0; j < count; j++) {
+        const msg = list[j];
+        target._message(msg.type, msg.data, extra);
+      }
+      return;
+    }
+  }
+  const frames = fetchFrames();
+  for (let i = 0; i < frames.length; i++) {
+    let msg;
+    try {
+      msg = JSON.parse(frames[i]);
+    } catch {
+      target._protocolFailure(extra, invalidJson14());
+      return;
+    }
+    const err = messageError(rules, msg);
+    if (err !== null) {
+      target._protocolFailure(extra, err);
+      return;
+    }
+    target._message(msg.type, msg.data, extra);
+  }
+}
+
 function checkDelimiter(delimiter) {
   if (typeof delimiter !== 'string' || delimiter.length === 0) {
-    throw new TypeError('config.delimiter must be a non-empty string');
+    throw new TypeError('ipc.config.delimiter must be a non-empty string');
   }
   return delimiter;
 }
 
-module.exports = { formatFrame, dispatchFrames, dispatchBatch, checkDelimiter, PROTOTYPE_NAMES };
+module.exports = { formatFrame, formatFrame14, dispatchFrames, dispatchBatch, dispatchChecked, checkDelimiter, PROTOTYPE_NAMES };

@@ -8,6 +8,7 @@ const { Defaults } = require('./config.js');
 const { makeLog } = require('./log.js');
 const { Client } = require('./client.js');
 const { Server } = require('./server.js');
+const { socketRoot } = require('./secure.js');
 
 const hasOwn = (obj, key) => Object.hasOwn(obj, key);
 const noop = () => {};
@@ -58,12 +59,9 @@ function connectTo(id, path, callback) {
     return;
   }
   if (!path) {
-    this.log(
-      'Service path not specified, so defaulting to',
-      'ipc.config.socketRoot + ipc.config.appspace + id',
-      this.config.socketRoot + this.config.appspace + id,
-    );
-    path = this.config.socketRoot + this.config.appspace + id;
+    // (socketRoot(): the configured root, or node-ipc 14's per-user one where a secure root is wanted)
+    path = socketRoot(this.config) + this.config.appspace + id;
+    this.log('Service path not specified, so defaulting to', 'ipc.config.socketRoot + ipc.config.appspace + id', path);
   }
   return openClient(this, id, path, undefined, callback);
 }
@@ -137,12 +135,8 @@ function serve(path, callback) {
     path = false;
   }
   if (!path) {
-    this.log(
-      'Server path not specified, so defaulting to',
-      'ipc.config.socketRoot + ipc.config.appspace + ipc.config.id',
-      this.config.socketRoot + this.config.appspace + this.config.id,
-    );
-    path = this.config.socketRoot + this.config.appspace + this.config.id;
+    path = socketRoot(this.config) + this.config.appspace + this.config.id;
+    this.log('Server path not specified, so defaulting to', 'ipc.config.socketRoot + ipc.config.appspace + ipc.config.id', path);
   }
   if (typeof callback !== 'function') callback = noop;
   this.server = new Server(path, this.config, this.log);

@@ -10,10 +10,12 @@ const net = require('node:net');
 const { PubSub } = require('./pubsub.js');
 const { IpcSocket } = require('./socket.js');
 const { binding, handles } = require('./native.js');
-const { formatFrame, dispatchFrames, dispatchBatch, checkDelimiter } = require('./frames.js');
+const { formatFrame, dispatchFrames, dispatchBatch, dispatchChecked, checkDelimiter } = require('./frames.js');
 const { frameLimit, pendingLimit } = require('./config.js');
 const { systemError } = require('./errors.js');
 const { tlsSettings } = require('./tls.js');
+const { selectProfile, nativeFraming, readText, readBytes, clearTimer } = require('./endpoint.js');
+const { socketRoot, checkLocalServer, serverTls, checkAssuredTls, checkAssuredNetServer } = require('./secure.js');
 
 // Stands where node-ipc exposes the net.Server (`ipc.server.server`).
 class Listener extends EventEmitter {
@@ -80,7 +82,19 @@ class Server extends PubSub {
     this.udp6 = false;
     this.server = false;
     this.sockets = [];
-    Object.defineProperty(this, '_delimiter', { value: checkDelimiter(config.delimiter) });
+    // node-ipc 14's parser profile, chosen once (throws TypeError for an invalid parser config).
+    const profile = selectProfile(config);
+    Object.defineProperty(this, '_profile', { value: profile });
+    if (profile.legacy) {
+      Object.defineProperty(this, '_delimiter', { value: checkDelimiter(config.delimiter) });
+    } else {
+      this.parser = profile.parser;
+      Object.defineProperty(this, '_delimiter', { value: profile.parser.delimiter || '\f' });
+    }
+    // `data.id` names the socket: always in node-ipc 9/12; in 14 only with identifyPeer.
+    const identify = config.identifyPeer === undefined ? profile.legacy : !!config.identifyPeer;
+    Object.defineProperty(this, '_identify', { value: identify });
+    Object.defineProperty(this, '_socketRoot', { value: socketRoot(config) });
     Object.defineProperty(this, '_lid', { value: 0, writable: true });
     Object.defineProperty(this, '_boundPath', { value: null, writable: true });
     Object.defineProperty(this, '_framing', { value: null, writable: true });
@@ -97,12 +111,33 @@ class Server extends PubSub {
       this.log('Socket Server Path not specified, refusing to start');
       return;
     }
-    this._framing = {
-      delimiter: this._delimiter,
-      raw: !!this.config.rawBuffer,
-      maxFrame: frameLimit(this.config),
-      maxPending: pendingLimit(this.config),
-    };
+    const profile = this._profile;
+    const udp = this.udp4 || this.udp6;
+    // node-ipc 14's checks come first and throw: assured transport rules, the secure socket root,
+    // the unlink rule, the TLS options.
+    let tls14 = null;
+    if (!profile.legacy) {
+      const assured = profile.parser.profile === 'assured';
+      if (assured && (udp || this.port)) checkAssuredNetServer(this);
+      if (!udp && this.config.tls) {
+        const rules = serverTls(this.config.tls);
+        tls14 = Object.assign(tlsSettings(this.config.tls, 'server'), rules);
+        if (assured) checkAssuredTls(tls14, 'server');
+      }
+    }
+    if (!udp && !this.port) checkLocalServer(this);
+    if (profile.legacy) {
+      this._framing = {
+        delimiter: this._delimiter,
+        raw: !!this.config.rawBuffer,
+        maxFrame: frameLimit(this.config),
+        maxPending: pendingLimit(this.config),
+      };
+    } else {
+      this._framing = nativeFraming(profile, this._delimiter);
+      // UDP: every datagram goes through the parser in JS, which keeps a remainder per peer.
+      if (udp) this._framing.raw = true;
+    }
     this.server = new Listener(this);
     this.server.on('error', (err) => {
       this.log('server error', err);
@@ -117,7 +152,7 @@ class Server extends PubSub {
       if (!this.port) this.log('warning: a local socket server with config.tls speaks TLS, but local clients (connectTo) never do');
       if (this.config.tls.dhparam) this.log('note: tls.dhparam is ignored; rustls uses ECDHE key exchange');
       try {
-        this._framing.tls = tlsSettings(this.config.tls, 'server');
+        this._framing.tls = tls14 || tlsSettings(this.config.tls, 'server');
       } catch (err) {
         this._failStart(err);
         return;
@@ -174,7 +209,18 @@ class Server extends PubSub {
   _nativeDatagram(payload, address, port, size) {
     const family = net.isIPv6(address) ? 'IPv6' : 'IPv4';
     const key = `${address}|${port}`;
-    if (!this._udpPeers.has(key)) this._udpPeers.set(key, { address, port });
+    let peer = this._udpPeers.get(key);
+    if (peer === undefined) {
+      // (node-ipc 14 hands handlers this one object per peer, with the peer's frame remainder)
+      peer = { address, family, port, size, ipcBuffer: '' };
+      this._udpPeers.set(key, peer);
+    }
+    const profile = this._profile;
+    if (!profile.legacy) {
+      if (profile.raw) this.publish('data', payload, peer);
+      else readText(this, peer, payload.toString(profile.encoding));
+      return;
+    }
     const rinfo = { address, family, port, size, ipcBuffer: '' };
     if (this._framing.raw) {
       this.publish('data', payload, rinfo);
@@ -237,6 +283,7 @@ class Server extends PubSub {
     // node-ipc 9/12: closes the listener only; accepted sockets stay open.
     this.server.close();
     if (this._udpPeers) {
+      for (const peer of this._udpPeers.values()) clearTimer(peer);
       this._udpPeers.clear();
       const i = this.sockets.indexOf(this.server);
       if (i !== -1) this.sockets.splice(i, 1);
@@ -254,6 +301,8 @@ class Server extends PubSub {
     this.log('## socket connection to server detected ##');
     socket.on('close', (hadError) => this._socketClosed(socket, hadError));
     socket.on('error', (err) => {
+      // node-ipc 14 reports no error for a peer closing mid-frame.
+      if (!this._profile.legacy && err.code === 'ERR_IPC_INCOMPLETE_FRAME') return;
       this.log('server socket error', err);
       this.publish('error', err);
     });
@@ -273,6 +322,7 @@ class Server extends PubSub {
 
   _socketClosed(socket, hadError) {
     this._connections--;
+    clearTimer(socket);
     const i = this.sockets.indexOf(socket);
     if (i !== -1) {
       this.sockets.splice(i, 1);
@@ -284,16 +334,35 @@ class Server extends PubSub {
   }
 
   _socketFrames(socket, text, count, exact) {
-    dispatchBatch(text, count, this, socket, binding.batchFrames, exact);
+    const profile = this._profile;
+    if (profile.legacy) dispatchBatch(text, count, this, socket, binding.batchFrames, exact);
+    else dispatchChecked(text, count, this, socket, binding.batchFrames, exact, profile.rules);
   }
 
   _socketData(socket, buf) {
-    this.publish('data', buf, socket);
+    if (this._profile.jsRead) readBytes(this, socket, buf);
+    else this.publish('data', buf, socket);
   }
 
   _message(type, data, socket) {
-    if (data && data.id) socket.id = data.id;
+    if (this._identify && data && data.id) socket.id = data.id;
     this._publish2(type, data, socket);
+  }
+
+  // A message from a custom parser's read() (lib/endpoint.js).
+  _jsMessage(message, socket) {
+    this._message(message.type, message.data, socket);
+  }
+
+  // node-ipc 14's receive-side violation: drop the buffer, close that connection (UDP: keep the
+  // peer), report the error without a socket argument; the close then publishes
+  // `socket.disconnected` and `close` as usual.
+  _protocolFailure(socket, err) {
+    clearTimer(socket);
+    socket.ipcBuffer = '';
+    this.log('IPC protocol error', err.code, err.message);
+    if (typeof socket.destroy === 'function') socket.destroy();
+    this.publish('error', err);
   }
 
   _badFrame(error, socket) {
@@ -301,6 +370,8 @@ class Server extends PubSub {
   }
 
   _encode(type, data) {
+    const profile = this._profile;
+    if (!profile.legacy) return profile.parser.encode(type, data);
     if (this.config.rawBuffer) return Buffer.from(type, this.config.encoding);
     return formatFrame(type, data, this._delimiter);
   }

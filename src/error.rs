@@ -18,6 +18,14 @@ pub enum ErrorCode {
     IncompleteFrame,
     /// A send would take the connection's unsent bytes past `maxPendingBytes` (see [`crate::flow`]).
     Backpressure,
+    /// guarded/assured: an event name is longer than `maxEventNameLength` (UTF-16 units).
+    EventTooLarge,
+    /// guarded/assured: a lifecycle event name (`connect`, `error`, …) sent over the wire.
+    ReservedEvent,
+    /// assured: an event name that is not in `allowedEvents`.
+    EventNotAllowed,
+    /// guarded/assured: an unfinished frame waited longer than `messageTimeout`.
+    MessageTimeout,
 }
 
 impl ErrorCode {
@@ -30,6 +38,10 @@ impl ErrorCode {
             ErrorCode::FrameTooLarge => "ERR_IPC_FRAME_TOO_LARGE",
             ErrorCode::IncompleteFrame => "ERR_IPC_INCOMPLETE_FRAME",
             ErrorCode::Backpressure => "ERR_IPC_BACKPRESSURE",
+            ErrorCode::EventTooLarge => "ERR_IPC_EVENT_TOO_LARGE",
+            ErrorCode::ReservedEvent => "ERR_IPC_RESERVED_EVENT",
+            ErrorCode::EventNotAllowed => "ERR_IPC_EVENT_NOT_ALLOWED",
+            ErrorCode::MessageTimeout => "ERR_IPC_MESSAGE_TIMEOUT",
         }
     }
 }

@@ -14,6 +14,8 @@
 //! - [`error`]: the `ERR_IPC_*` codes.
 //! - [`flow`]: write-side flow control (high-water mark, `maxPendingBytes`).
 //! - [`sockopt`]: socket controls (keepalive, no-delay).
+//! - [`profile`]: node-ipc 14's parser profiles (name rules, assured transport rules).
+//! - [`socket_root`]: node-ipc 14's socket root and the checks before a local server listens.
 //! - [`config`]: node-ipc's defaults and socket-path rules.
 //! - [`tls`]: rustls configuration from node-ipc's `config.tls` settings.
 //! - [`net`]: nonblocking Unix/TCP/UDP sockets and a per-connection read/write state machine that any
@@ -35,6 +37,8 @@ pub mod jsonscan;
 pub mod message;
 pub mod net;
 pub mod sockopt;
+pub mod profile;
+pub mod socket_root;
 pub mod tls;
 
 pub use codec::{FrameDecoder, FrameError, Step};
@@ -42,3 +46,4 @@ pub use error::ErrorCode;
 #[cfg(feature = "tokio")]
 pub use ipc::{Client, ClientEvent, Server, ServerEvent};
 pub use message::Message;
+pub use profile::Profile;

@@ -110,8 +110,36 @@ pub const PROTOTYPE_NAMES: &[&str] = &[
     "valueOf",
 ];
 
-/// Parses one frame (delimiter excluded).
+/// Parses one frame (delimiter excluded). The rules of the default profile: the frame must be a
+/// JSON object whose `type` is a non-empty string other than an `Object.prototype` member name.
+/// (node-ipc 14's profiles apply their own: [`crate::profile::Rules::decode`].)
 pub fn decode(frame: &[u8]) -> Result<Message, (ErrorCode, String)> {
+    let (ty, data) = decode_envelope(frame)?;
+    let ty = match ty {
+        EventType::String(s) if !s.is_empty() => s,
+        _ => return Err((ErrorCode::InvalidEvent, "frame has no string `type`".into())),
+    };
+    if PROTOTYPE_NAMES.contains(&ty.as_str()) {
+        return Err((ErrorCode::InvalidEvent, format!("event name {ty:?} is not allowed")));
+    }
+    Ok(Message { r#type: ty, data })
+}
+
+/// A frame's `type` member as it was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventType {
+    /// No `type` member.
+    Missing,
+    /// A string (possibly empty).
+    String(String),
+    /// Some other JSON value.
+    Other,
+}
+
+/// Parses one frame (delimiter excluded) into its `type` and `data` (`Null` when absent), with no
+/// rule about the event name: `InvalidJson` for text that is not one JSON value, `InvalidMessage`
+/// for a value that is not an object. Duplicate members: the last one wins, as with `JSON.parse`.
+pub fn decode_envelope(frame: &[u8]) -> Result<(EventType, Value), (ErrorCode, String)> {
     // One pass straight into the envelope's parts: no map for the top level.
     let env: Envelope =
         serde_json::from_slice(frame).map_err(|e| (ErrorCode::InvalidJson, format!("invalid JSON in frame: {e}")))?;
@@ -119,13 +147,11 @@ pub fn decode(frame: &[u8]) -> Result<Message, (ErrorCode, String)> {
         return Err((ErrorCode::InvalidMessage, "frame is not a JSON object".into()));
     };
     let ty = match ty {
-        Some(TypeField::String(s)) if !s.is_empty() => s,
-        _ => return Err((ErrorCode::InvalidEvent, "frame has no string `type`".into())),
+        None => EventType::Missing,
+        Some(TypeField::String(s)) => EventType::String(s),
+        Some(TypeField::Other) => EventType::Other,
     };
-    if PROTOTYPE_NAMES.contains(&ty.as_str()) {
-        return Err((ErrorCode::InvalidEvent, format!("event name {ty:?} is not allowed")));
-    }
-    Ok(Message { r#type: ty, data: data.unwrap_or(Value::Null) })
+    Ok((ty, data.unwrap_or(Value::Null)))
 }
 
 /// A frame's top level: an object's `type` and `data` (last one wins, others skipped), or a note

@@ -9,12 +9,13 @@
 //!
 //! Layout: [`state`] (per-environment handle table, the poll callback, dispatch to JS),
 //! [`conn`] (stream connections), [`server`] (listeners), [`udp`], [`options`] (what JS passes in),
-//! `uv` (the few libuv calls).
+//! [`profile`] (node-ipc 14's setup checks), `uv` (the few libuv calls).
 
 #![deny(clippy::all)]
 
 pub mod conn;
 pub mod options;
+pub mod profile;
 pub mod server;
 pub mod state;
 pub mod udp;

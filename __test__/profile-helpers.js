@@ -1,0 +1,130 @@
+'use strict';
+
+// Plumbing for the node-ipc 14 profile tests: record events in order, and run one connection of
+// ours (server or client) against a raw `net` peer that writes exact bytes.
+
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const { newIpc, tmpSock, within, until, delay, rmSock } = require('./helpers.js');
+
+/** Records `types` on a node-ipc emitter as [type, ...args] in arrival order. */
+function record(emitter, types) {
+  const log = [];
+  for (const t of types) emitter.on(t, (...args) => log.push([t, ...args]));
+  return log;
+}
+
+/** A fresh owner-only directory (a valid secure socket root), removed by `rmRoot`. */
+function secureRoot(tag = 'root') {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `nirs-${tag}-`));
+  fs.chmodSync(dir, 0o700);
+  return `${dir}/`;
+}
+
+function rmRoot(root) {
+  try {
+    fs.rmSync(root, { recursive: true, force: true });
+  } catch {
+    // gone
+  }
+}
+
+/**
+ * A server of ours under `config` on a fresh local path (inside a fresh secure root, so assured
+ * works), plus a raw `net` peer connected to it and a second `bystander` peer that must not be
+ * disturbed. `types` are the application events recorded besides the lifecycle ones.
+ */
+async function serverWithPeer(config, types = ['ok']) {
+  const ipc = newIpc('srv');
+  Object.assign(ipc.config, config);
+  const root = secureRoot('srv');
+  ipc.config.socketRoot = root;
+  const sockPath = `${root}app.srv`;
+  ipc.serve(sockPath);
+  const server = ipc.server;
+  const log = record(server, ['error', 'socket.disconnected', 'close', ...types]);
+  const started = new Promise((r) => server.on('start', r));
+  server.start();
+  await within(3000, 'server start', started);
+  const connect = (tag) =>
+    new Promise((resolve, reject) => {
+      const s = net.connect(sockPath, () => resolve(s));
+      s.received = '';
+      s.setEncoding('utf8');
+      s.on('data', (d) => (s.received += d));
+      s.on('error', (e) => (e.code === 'ECONNRESET' || e.code === 'EPIPE' ? null : reject(new Error(`${tag}: ${e.message}`))));
+    });
+  const peer = await connect('peer');
+  const bystander = await connect('bystander');
+  await until(() => server.sockets.length === 2, 'two connections');
+  return {
+    ipc,
+    server,
+    log,
+    peer,
+    bystander,
+    root,
+    cleanup() {
+      peer.destroy();
+      bystander.destroy();
+      for (const s of server.sockets.slice()) s.destroy();
+      if (server.server && server.server.listening) server.stop();
+      rmRoot(root);
+    },
+  };
+}
+
+/**
+ * A client of ours under `config` connected to a raw `net` server on a fresh local path; the
+ * server writes `bytes` (a string or a list of [delayMs, string] steps) to each connection.
+ */
+async function clientWithPeer(config, bytes, types = ['ok']) {
+  const sockPath = tmpSock('rawsrv');
+  const conns = [];
+  const rawServer = net.createServer((c) => {
+    conns.push(c);
+    c.received = '';
+    c.setEncoding('utf8');
+    c.on('data', (d) => (c.received += d));
+    c.on('error', () => {});
+    if (typeof bytes === 'string') c.write(bytes);
+    else if (Array.isArray(bytes)) {
+      (async () => {
+        for (const [ms, chunk] of bytes) {
+          if (ms) await delay(ms);
+          if (c.destroyed) return;
+          c.write(chunk);
+        }
+      })();
+    }
+  });
+  await new Promise((r) => rawServer.listen(sockPath, r));
+  const ipc = newIpc('cli');
+  Object.assign(ipc.config, config);
+  ipc.connectTo('peer', sockPath);
+  const client = ipc.of.peer;
+  const log = record(client, ['connect', 'error', 'disconnect', 'destroy', ...types]);
+  return {
+    ipc,
+    client,
+    log,
+    conns,
+    rawServer,
+    cleanup() {
+      for (const id of Object.keys(ipc.of)) {
+        ipc.of[id].config.stopRetrying = true;
+        ipc.disconnect(id);
+      }
+      for (const c of conns) c.destroy();
+      rawServer.close();
+      rmSock(sockPath);
+    },
+  };
+}
+
+/** The event names of a log. */
+const names = (log) => log.map((e) => e[0]);
+
+module.exports = { record, secureRoot, rmRoot, serverWithPeer, clientWithPeer, names };
