@@ -85,9 +85,8 @@ async function clientWithPeer(config, bytes, types = ['ok']) {
   const conns = [];
   const rawServer = net.createServer((c) => {
     conns.push(c);
-    c.received = '';
-    c.setEncoding('utf8');
-    c.on('data', (d) => (c.received += d));
+    c.bytes = Buffer.alloc(0);
+    c.on('data', (d) => (c.bytes = Buffer.concat([c.bytes, d])));
     c.on('error', () => {});
     if (typeof bytes === 'string') c.write(bytes);
     else if (Array.isArray(bytes)) {
