@@ -77,12 +77,6 @@ export declare function listen(hostOrPath: string, port: number, opts: ServerOpt
 /** The local address of a TCP connection (`None` for local sockets, as Node's `address()` is `{}`). */
 export declare function localAddress(id: number): AddressInfo | null
 
-/**
- * Stops (`true`) or restarts reading a connection. While paused nothing is read, so the kernel's
- * buffers fill and the peer's writes back up; a paused connection with nothing to write does not
- * keep the process alive (as in Node).
- */
-export declare function pauseReading(id: number, paused: boolean): void
 /** What a local server's start checks (see `socket_root::LocalRules`). */
 export interface LocalServerRules {
   assured: boolean
@@ -90,6 +84,13 @@ export interface LocalServerRules {
   create: boolean
   refuseNonSocket: boolean
 }
+
+/**
+ * Stops (`true`) or restarts reading a connection. While paused nothing is read, so the kernel's
+ * buffers fill and the peer's writes back up; a paused connection with nothing to write does not
+ * keep the process alive (as in Node).
+ */
+export declare function pauseReading(id: number, paused: boolean): void
 
 /** The remote address of a TCP connection. */
 export declare function peer(id: number): AddressInfo | null

@@ -376,7 +376,13 @@ test('custom parser: an IPCProtocolError from read() closes the connection as §
     c.cleanup();
   }
   // A message that is not {type: string} from a custom read() is refused, not dispatched.
-  const loose = { encode: (t) => t, read: (r, chunk, receive) => (receive(chunk === 'n' ? null : { type: 5 }), '') };
+  const loose = {
+    encode: (t) => t,
+    read(_remainder, chunk, receive) {
+      receive(chunk === 'n' ? null : { type: 5 });
+      return '';
+    },
+  };
   const s2 = await serverWithPeer({ parser: loose });
   try {
     s2.peer.write('n');
@@ -553,3 +559,62 @@ test('UDP under guarded: frames reassembled per peer, violations reset that peer
     cleanup(srv);
   }
 });
+
+test(
+  'maxPendingBytes per profile: guarded/assured 8 MiB by default, fast unaffected; over it ERR_IPC_BACKPRESSURE ends the connection',
+  T,
+  async () => {
+    const payload = 'x'.repeat(1000000); // a frame just under guarded's 1 MiB maxMessageSize
+    // guarded client, defaults: 8 frames (≈8.0 MB) fit in 8 MiB of unsent bytes, the 9th does not.
+    const c = await clientWithPeer({ parser: 'guarded' }, '');
+    try {
+      await until(() => names(c.log).includes('connect'), 'connect');
+      assert.equal(c.client.parser.maxPendingBytes, 8 * 1024 * 1024);
+      const results = [];
+      for (let i = 0; i < 9; i++) results.push(c.client.emit('ok', payload));
+      assert.equal(c.client.socket.destroyed, true);
+      assert.equal(results[8], false, 'the emit over the cap is refused');
+      await until(() => names(c.log).includes('destroy'), 'destroy');
+      assert.deepEqual(names(c.log), ['connect', 'error', 'disconnect', 'destroy']);
+      assert.equal(c.log[1][1].code, 'ERR_IPC_BACKPRESSURE');
+      assert.equal(c.client.protocolViolation, true);
+      await delay(4 * c.ipc.config.retry);
+      assert.equal(c.conns.length, 1, 'no reconnect');
+    } finally {
+      c.cleanup();
+    }
+    // fast: the same burst is within the 64 MiB default.
+    const f = await clientWithPeer({ parser: 'fast' }, '');
+    try {
+      await until(() => names(f.log).includes('connect'), 'connect');
+      for (let i = 0; i < 9; i++) f.client.emit('ok', payload);
+      await until(() => f.conns[0] && f.conns[0].bytes.length >= 9 * 1000000, 'all nine frames arrive', 10000);
+      assert.deepEqual(names(f.log), ['connect']);
+    } finally {
+      f.cleanup();
+    }
+    // guarded server with a smaller config.maxPendingBytes: that connection closes (error without a
+    // socket argument, socket.disconnected, close), the other stays.
+    const s = await serverWithPeer({ parser: 'guarded', maxPendingBytes: 100000 });
+    try {
+      const [first] = s.server.sockets;
+      const extra = [];
+      s.server.on('error', (...args) => extra.push(args.length));
+      // The peer does not read: the kernel takes a few hundred KiB, the rest stays unsent.
+      s.peer.pause();
+      let sent = 0;
+      while (!first.destroyed && sent < 200) {
+        s.server.emit(first, 'ok', 'y'.repeat(30000));
+        sent++;
+      }
+      assert.ok(first.destroyed && sent < 200, `closed after ${sent} emits`);
+      await until(() => names(s.log).includes('close'), 'close');
+      assert.deepEqual(names(s.log), ['error', 'socket.disconnected', 'close']);
+      assert.equal(s.log[0][1].code, 'ERR_IPC_BACKPRESSURE');
+      assert.deepEqual(extra, [1]);
+      assert.equal(s.server.sockets.length, 1);
+    } finally {
+      s.cleanup();
+    }
+  },
+);

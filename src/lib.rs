@@ -36,9 +36,9 @@ pub mod js_json;
 pub mod jsonscan;
 pub mod message;
 pub mod net;
-pub mod sockopt;
 pub mod profile;
 pub mod socket_root;
+pub mod sockopt;
 pub mod tls;
 
 pub use codec::{FrameDecoder, FrameError, Step};
