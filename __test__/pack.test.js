@@ -82,9 +82,20 @@ test('pack:local makes the main tarball and this platform package, nothing else'
 
 test('the tarballs carry the package and the binary, no tests, fixtures or keys', () => {
   const [main, platform] = tarballs.map(listTarball);
-  const allowed = /^(package\.json|README\.md|LICENSE|index\.(js|mjs|d\.ts|d\.mts)|binding\.(js|d\.ts)|lib\/[a-z-]+\.js)$/;
+  const allowed =
+    /^(package\.json|README\.md|LICENSE|index\.(js|mjs|d\.ts|d\.mts)|binding\.(js|d\.ts)|lib\/[a-z-]+\.js|parsers\/(index|message)\.(js|mjs|d\.ts|d\.mts))$/;
   for (const file of main) assert.match(file, allowed, `unexpected file in the main tarball: ${file}`);
-  for (const needed of ['LICENSE', 'index.js', 'index.mjs', 'index.d.ts', 'index.d.mts', 'binding.js', 'lib/ipc.js']) {
+  for (const needed of [
+    'LICENSE',
+    'index.js',
+    'index.mjs',
+    'index.d.ts',
+    'index.d.mts',
+    'binding.js',
+    'lib/ipc.js',
+    'parsers/index.js',
+    'parsers/message.mjs',
+  ]) {
     assert.ok(main.includes(needed), `${needed} missing from the main tarball`);
   }
   assert.deepStrictEqual(platform, ['README.md', `${pkg.napi.binaryName}.${hostAbi()}.node`, 'package.json']);

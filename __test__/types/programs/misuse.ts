@@ -47,3 +47,5 @@ const asNode: net.Socket = ipc.server.sockets[0];
 ipc.log(asNode);
 // @ts-expect-error emit returns a boolean, not the client (chaining throws at run time)
 ipc.of.world.emit('a').emit('b');
+// @ts-expect-error not a parser profile
+ipc.config.parser = 'guardd';

@@ -2,6 +2,8 @@
 import ipc = require('node-ipc-rs');
 
 import type * as net from 'node:net';
+import * as parsers from 'node-ipc-rs/parsers';
+import { MessageParser } from 'node-ipc-rs/parsers/message';
 
 // Named types through the module (a types-only namespace merged with the value).
 const instance: ipc.IPC = new ipc.IPC();
@@ -84,3 +86,28 @@ const client = ipc.of.world;
 if (!client.emit('bulk', 'x'.repeat(1 << 20))) client.on('drain', () => ipc.log('drained'));
 const sent: boolean = ipc.server.broadcast('news', { n: 1 });
 ipc.log(sent, ipc.config.maxPendingBytes);
+
+// node-ipc 14's parser profiles (config.parser), the parser classes and the subpaths.
+config.parser = 'guarded';
+config.parser = ipc.GuardedParser;
+config.parser = MessageParser;
+config.parser = new parsers.AssuredParser({ allowedEvents: ['ping'] });
+config.parser = {
+  encode: (type: string, data?: unknown) => `${type} ${JSON.stringify(data)}\n`,
+  read: (remainder: string, chunk: string, receive: (m: { type: string; data?: unknown }) => void) => {
+    receive({ type: 'line', data: remainder + chunk });
+    return '';
+  },
+  messageTimeout: 1000,
+};
+config.allowedEvents = new Set(['ping']);
+config.identifyPeer = true;
+config.messageTimeout = 0;
+config.maxEventNameLength = 64;
+config.secureSocketRoot = true;
+const reserved: Set<string> = parsers.reservedEventTypes;
+const fast: typeof ipc.Parser = parsers.default;
+const guarded = parsers.createParser(config);
+const refused = new ipc.IPCProtocolError('ERR_IPC_RESERVED_EVENT', 'no');
+ipc.log(reserved.has('connect'), fast === ipc.FastParser, guarded.encode('ping', 1), refused.code);
+if (ipc.of.world?.protocolViolation) ipc.log(ipc.of.world.parser);
