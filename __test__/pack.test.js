@@ -10,6 +10,7 @@ const assert = require('node:assert');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const zlib = require('node:zlib');
 const { execFile, execFileSync } = require('node:child_process');
 const { packLocal } = require('../scripts/pack-local.js');
 const { testNodes } = require('../scripts/test-nodes.js');
@@ -40,12 +41,21 @@ function emptyProject(name) {
   return dir;
 }
 
+/** The file names in a .tgz (ustar headers, read here so that no `tar` binary is needed). */
 function listTarball(file) {
-  return execFileSync('tar', ['-tzf', file], { encoding: 'utf8' })
-    .split('\n')
-    .filter(Boolean)
-    .map((f) => f.replace(/^package\//, ''))
-    .sort();
+  const tar = zlib.gunzipSync(fs.readFileSync(file));
+  const names = [];
+  for (let at = 0; at + 512 <= tar.length; ) {
+    const header = tar.subarray(at, at + 512);
+    if (header.every((b) => b === 0)) break;
+    const field = (from, len) => header.toString('utf8', from, from + len).replace(/\0.*$/s, '');
+    const prefix = field(345, 155);
+    const name = prefix ? `${prefix}/${field(0, 100)}` : field(0, 100);
+    const size = Number.parseInt(field(124, 12).trim() || '0', 8);
+    if (field(156, 1) === '0' || field(156, 1) === '') names.push(name.replace(/^package\//, ''));
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return names.sort();
 }
 
 function run(node, args, cwd) {
