@@ -98,6 +98,16 @@ export declare function peer(id: number): AddressInfo | null
 /** Bytes queued on a connection that the kernel has not taken yet. */
 export declare function pendingBytes(id: number): number
 
+export declare function profileDefaults(): ProfileDefaults
+
+/** node-ipc 14's defaults for the guarded/assured limits (the core's numbers, so JS uses the same). */
+export interface ProfileDefaults {
+  maxMessageSize: number
+  maxPendingBytes: number
+  maxEventNameLength: number
+  messageTimeout: number
+}
+
 /** Polls a listener again after an accept error paused it. */
 export declare function resumeListen(id: number): void
 
@@ -138,6 +148,11 @@ export interface SocketOptions {
   raw: boolean
   /** Largest accepted frame in bytes (delimiter excluded); absent for no limit. */
   maxFrame?: number
+  /**
+   * Milliseconds an unfinished frame may wait before the connection is dropped with
+   * `ERR_IPC_MESSAGE_TIMEOUT` (node-ipc 14's `messageTimeout`); absent or 0 for no limit.
+   */
+  messageTimeout?: number
   /** TLS settings; absent for plain sockets. */
   tls?: TlsSettings
   /** Client: local address to bind before connecting (TCP). */

@@ -851,6 +851,7 @@ module.exports.localAddress = nativeBinding.localAddress
 module.exports.pauseReading = nativeBinding.pauseReading
 module.exports.peer = nativeBinding.peer
 module.exports.pendingBytes = nativeBinding.pendingBytes
+module.exports.profileDefaults = nativeBinding.profileDefaults
 module.exports.resumeListen = nativeBinding.resumeListen
 module.exports.setKeepAlive = nativeBinding.setKeepAlive
 module.exports.setNoDelay = nativeBinding.setNoDelay

@@ -260,3 +260,123 @@ test('a peer closing mid-frame under a profile: no error, the usual close (clien
     c.cleanup();
   }
 });
+
+// messageTimeout (guarded/assured), enforced in the Rust core (src/inbound.rs) with one unref'd
+// timer per thread. Tolerances are wide: each case tells "fires" from "never fires".
+const steps = (first, every, n, what = ' ') => [[0, first], ...Array.from({ length: n }, () => [every, what])];
+
+test('messageTimeout, server: an unfinished frame times out even while more partial bytes arrive', T, async () => {
+  const s = await serverWithPeer({ parser: 'guarded', messageTimeout: 200 });
+  try {
+    const t0 = Date.now();
+    s.peer.write('{"type":"ok","data":');
+    const iv = setInterval(() => s.peer.writable && s.peer.write(' '), 40);
+    try {
+      await within(
+        3000,
+        'timeout',
+        until(() => names(s.log).includes('close'), 'close', 3000),
+      );
+    } finally {
+      clearInterval(iv);
+    }
+    assert.ok(Date.now() - t0 >= 190, 'not before messageTimeout');
+    assert.deepEqual(names(s.log), ['error', 'socket.disconnected', 'close']);
+    assert.equal(s.log[0][1].code, 'ERR_IPC_MESSAGE_TIMEOUT');
+    assert.equal(s.server.sockets.length, 1, 'the other connection stays');
+  } finally {
+    s.cleanup();
+  }
+});
+
+test('messageTimeout, client: times out with error -> disconnect -> destroy, no reconnect', T, async () => {
+  const c = await clientWithPeer({ parser: 'assured', allowedEvents: ['ok'], messageTimeout: 150 }, steps('{"type":"ok"', 30, 40));
+  try {
+    await within(
+      3000,
+      'timeout',
+      until(() => names(c.log).includes('destroy'), 'destroy', 3000),
+    );
+    assert.deepEqual(names(c.log), ['connect', 'error', 'disconnect', 'destroy']);
+    assert.equal(c.log[1][1].code, 'ERR_IPC_MESSAGE_TIMEOUT');
+    await delay(4 * c.ipc.config.retry);
+    assert.equal(c.conns.length, 1);
+  } finally {
+    c.cleanup();
+  }
+});
+
+test('messageTimeout: a remainder that empties in time clears the clock', T, async () => {
+  // Each frame arrives in two halves 50 ms apart, then nothing is pending for 50 ms: a 150 ms
+  // limit never fires over ~1.2 s.
+  const halves = Array.from({ length: 12 }, (_, i) => [
+    [50, '{"type":"ok","data":'],
+    [50, `${i}}\f`],
+  ]).flat();
+  const c = await clientWithPeer({ parser: 'guarded', messageTimeout: 150 }, halves);
+  try {
+    await until(() => c.log.filter((e) => e[0] === 'ok').length === 12, 'all frames', 5000);
+    await delay(200);
+    assert.deepEqual(names(c.log), ['connect', ...Array(12).fill('ok')]);
+  } finally {
+    c.cleanup();
+  }
+});
+
+test('messageTimeout: a stream that always leaves a remainder times out although frames keep completing', T, async () => {
+  // node-ipc 14's rule: the clock only stops when the remainder is empty.
+  const misaligned = Array.from({ length: 30 }, (_, i) => [40, `${i}}\f{"type":"ok","data":`]);
+  const c = await clientWithPeer({ parser: 'guarded', messageTimeout: 200 }, [[0, '{"type":"ok","data":'], ...misaligned]);
+  try {
+    await within(
+      3000,
+      'timeout',
+      until(() => names(c.log).includes('destroy'), 'destroy', 3000),
+    );
+    const oks = c.log.filter((e) => e[0] === 'ok').length;
+    assert.ok(oks >= 2, `frames were delivered meanwhile (${oks})`);
+    assert.deepEqual(
+      names(c.log).filter((n) => n !== 'ok'),
+      ['connect', 'error', 'disconnect', 'destroy'],
+    );
+    assert.equal(c.log.find((e) => e[0] === 'error')[1].code, 'ERR_IPC_MESSAGE_TIMEOUT');
+  } finally {
+    c.cleanup();
+  }
+});
+
+test('messageTimeout: 0 disables it; fast and the default profile have none', T, async () => {
+  for (const config of [{ parser: 'guarded', messageTimeout: 0 }, { parser: 'fast' }, {}]) {
+    const s = await serverWithPeer(config);
+    try {
+      s.peer.write('{"type":"ok"');
+      await delay(400);
+      assert.deepEqual(names(s.log), [], JSON.stringify(config));
+      s.peer.write('}\f');
+      await until(() => names(s.log).includes('ok'), 'the frame completes');
+    } finally {
+      s.cleanup();
+    }
+  }
+});
+
+test('messageTimeout timers do not keep the process alive (node-ipc 14 unrefs them)', T, async () => {
+  const { spawn } = require('node:child_process');
+  const { ROOT, tmpSock } = require('./helpers.js');
+  const script = `
+    const net = require('node:net');
+    const ipc = new (require(${JSON.stringify(ROOT)}).IPC)();
+    Object.assign(ipc.config, { silent: true, parser: 'guarded', messageTimeout: 60000 });
+    const path = ${JSON.stringify(tmpSock('unref'))};
+    ipc.serve(path);
+    ipc.server.on('connect', (socket) => { socket.unref(); ipc.server.server.unref(); });
+    ipc.server.on('start', () => {
+      const c = net.connect(path, () => { c.write('{"type":"ok"'); c.unref(); });
+    });
+    ipc.server.start();`;
+  const t0 = Date.now();
+  const child = spawn(process.execPath, ['-e', script], { stdio: 'inherit' });
+  const code = await within(10000, 'child exit', new Promise((r) => child.on('exit', r)));
+  assert.equal(code, 0);
+  assert.ok(Date.now() - t0 < 10000);
+});

@@ -11,6 +11,7 @@
 //   assured   + lifecycle names always refused, `type` must be in allowedEvents
 
 const { IPCProtocolError } = require('./errors.js');
+const { binding } = require('./native.js');
 
 /** Lifecycle event names a peer may not send in guarded (unless allowed) and assured. */
 const RESERVED_EVENTS = new Set(['start', 'connect', 'disconnect', 'destroy', 'close', 'socket.disconnected', 'error', 'data']);
@@ -18,13 +19,8 @@ const RESERVED_EVENTS = new Set(['start', 'connect', 'disconnect', 'destroy', 'c
 /** Names that would reach Object.prototype if used as handler keys. */
 const PROTOTYPE_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
 
-/** node-ipc 14's defaults for the guarded and assured limits. */
-const LIMIT_DEFAULTS = Object.freeze({
-  maxMessageSize: 1024 * 1024,
-  maxPendingBytes: 8 * 1024 * 1024,
-  maxEventNameLength: 256,
-  messageTimeout: 30000,
-});
+/** node-ipc 14's defaults for the guarded and assured limits (src/profile.rs holds the numbers). */
+const LIMIT_DEFAULTS = Object.freeze({ ...binding.profileDefaults() });
 
 /**
  * A limit from the config: a positive integer or Infinity (`messageTimeout` may also be 0, which

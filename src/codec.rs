@@ -29,6 +29,9 @@ pub enum Step {
 pub enum FrameError {
     /// A frame (or the unfinished remainder of one) is longer than the limit.
     TooLarge { len: usize, max: usize, complete: bool },
+    /// An unfinished frame (`pending` bytes so far) waited longer than `messageTimeout` (see
+    /// [`crate::inbound::Inbound::check_timeout`]).
+    Timeout { pending: usize, limit: std::time::Duration },
 }
 
 impl FrameError {
@@ -36,6 +39,7 @@ impl FrameError {
     pub fn code(&self) -> &'static str {
         match self {
             FrameError::TooLarge { .. } => "ERR_IPC_FRAME_TOO_LARGE",
+            FrameError::Timeout { .. } => "ERR_IPC_MESSAGE_TIMEOUT",
         }
     }
 }
@@ -48,6 +52,13 @@ impl fmt::Display for FrameError {
             }
             FrameError::TooLarge { len, max, complete: false } => {
                 write!(f, "{len} bytes received without a delimiter exceed the frame limit of {max} bytes")
+            }
+            FrameError::Timeout { pending, limit } => {
+                write!(
+                    f,
+                    "an unfinished message ({pending} bytes) waited more than messageTimeout ({} ms)",
+                    limit.as_millis()
+                )
             }
         }
     }

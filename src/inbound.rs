@@ -6,6 +6,16 @@
 //!
 //! A batch is handed on as one piece: [`FrameArray`] turns it into the text of one JSON array
 //! (`[f1,f2,...]`), which JS decodes with a single `JSON.parse`.
+//!
+//! The remainder-age rule (node-ipc 14's `messageTimeout`, guarded and assured profiles) lives here
+//! too, sans-IO: after each received chunk the transport calls [`Inbound::note_remainder`] with the
+//! current time; a clock starts when the chunk leaves an unfinished frame and none is running, is
+//! not restarted by later chunks that still leave one (so a stream whose chunks never line up with
+//! frames is eventually refused), and stops when the remainder empties. The transport arms a timer
+//! for [`Inbound::deadline`] and, when it fires, asks [`Inbound::check_timeout`]. Time is always a
+//! parameter, so tests drive the rule with any clock.
+
+use std::time::{Duration, Instant};
 
 use crate::codec::{FrameDecoder, FrameError};
 
@@ -33,12 +43,58 @@ pub struct Inbound {
     decoder: Option<FrameDecoder>,
     /// `buf` is a caller's shared buffer lent by [`lend`](Self::lend).
     borrowed: bool,
+    /// How long an unfinished frame may wait (`messageTimeout`); `None`: forever.
+    message_timeout: Option<Duration>,
+    /// When the current unfinished frame's clock started.
+    pending_since: Option<Instant>,
 }
 
 impl Inbound {
     /// A receive side framing with `decoder`, or raw (`None`).
     pub fn new(decoder: Option<FrameDecoder>) -> Inbound {
-        Inbound { buf: Vec::new(), decoder, borrowed: false }
+        Inbound { buf: Vec::new(), decoder, borrowed: false, message_timeout: None, pending_since: None }
+    }
+
+    /// Sets how long an unfinished frame may wait (`None` or zero: no limit; raw mode has none).
+    pub fn set_message_timeout(&mut self, limit: Option<Duration>) {
+        self.message_timeout = limit.filter(|d| !d.is_zero() && self.decoder.is_some());
+        if self.message_timeout.is_none() {
+            self.pending_since = None;
+        }
+    }
+
+    /// The `messageTimeout` in force, if any.
+    pub fn message_timeout(&self) -> Option<Duration> {
+        self.message_timeout
+    }
+
+    /// The remainder-age rule, after a received chunk was decoded and consumed: starts the clock at
+    /// `now` when an unfinished frame is left and no clock runs, keeps a running clock, stops it
+    /// when nothing is left. Returns the [`deadline`](Self::deadline).
+    pub fn note_remainder(&mut self, now: Instant) -> Option<Instant> {
+        self.message_timeout?;
+        if self.buf.is_empty() {
+            self.pending_since = None;
+        } else if self.pending_since.is_none() {
+            self.pending_since = Some(now);
+        }
+        self.deadline()
+    }
+
+    /// When the unfinished frame's time is up (`None` when no clock runs).
+    pub fn deadline(&self) -> Option<Instant> {
+        Some(self.pending_since? + self.message_timeout?)
+    }
+
+    /// `Err(FrameError::Timeout)` once an unfinished frame has waited `messageTimeout` or longer
+    /// by `now`: the connection must be dropped.
+    pub fn check_timeout(&self, now: Instant) -> Result<(), FrameError> {
+        match (self.pending_since, self.message_timeout) {
+            (Some(since), Some(limit)) if now.saturating_duration_since(since) >= limit => {
+                Err(FrameError::Timeout { pending: self.buf.len(), limit })
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The buffer to append received bytes to. Only append: bytes already in it are pending frames.
@@ -106,6 +162,7 @@ impl Inbound {
     pub fn clear(&mut self) {
         self.buf = Vec::new();
         self.borrowed = false;
+        self.pending_since = None;
         if let Some(dec) = &mut self.decoder {
             dec.reset();
         }
@@ -266,6 +323,53 @@ mod tests {
         inb.push(b"\x0c");
         let d = inb.decode();
         assert_eq!(inb.batch(&d), b"partial\x0c");
+    }
+
+    /// Feeds one chunk at `at` the way a transport does: decode, consume, note the remainder.
+    fn chunk(inb: &mut Inbound, bytes: &[u8], at: Instant) -> (usize, Option<Instant>) {
+        inb.push(bytes);
+        let d = inb.decode();
+        inb.consume(&d);
+        (d.frames, inb.note_remainder(at))
+    }
+
+    #[test]
+    fn remainder_clock_starts_with_a_remainder_and_is_not_restarted_by_progress() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut inb = framed(b"\x0c", None);
+        inb.set_message_timeout(Some(ms(100)));
+        // Complete frames only: no clock.
+        assert_eq!(chunk(&mut inb, b"{}\x0c", t0), (1, None));
+        assert!(inb.check_timeout(t0 + ms(1000)).is_ok());
+        // A chunk that leaves a remainder starts it...
+        assert_eq!(chunk(&mut inb, b"{\"a\"", t0 + ms(10)), (0, Some(t0 + ms(110))));
+        // ...later partial chunks do not restart it, even one that completes a frame and leaves
+        // the start of the next...
+        assert_eq!(chunk(&mut inb, b":1", t0 + ms(50)).1, Some(t0 + ms(110)));
+        assert_eq!(chunk(&mut inb, b"}\x0c{", t0 + ms(90)), (1, Some(t0 + ms(110))));
+        assert!(inb.check_timeout(t0 + ms(109)).is_ok());
+        let e = inb.check_timeout(t0 + ms(110)).unwrap_err();
+        assert_eq!(e.code(), "ERR_IPC_MESSAGE_TIMEOUT");
+        assert_eq!(e, FrameError::Timeout { pending: 1, limit: ms(100) });
+        // ...and emptying the remainder stops it; the next remainder starts a new one.
+        assert_eq!(chunk(&mut inb, b"}\x0c", t0 + ms(100)), (1, None));
+        assert!(inb.check_timeout(t0 + ms(500)).is_ok());
+        assert_eq!(chunk(&mut inb, b"{", t0 + ms(600)).1, Some(t0 + ms(700)));
+    }
+
+    #[test]
+    fn remainder_clock_off_by_default_for_zero_and_in_raw_mode() {
+        let t0 = Instant::now();
+        let mut inb = framed(b"\x0c", None);
+        assert_eq!(chunk(&mut inb, b"{", t0).1, None);
+        inb.set_message_timeout(Some(Duration::ZERO));
+        assert_eq!(chunk(&mut inb, b"{", t0).1, None);
+        assert!(inb.check_timeout(t0 + Duration::from_secs(3600)).is_ok());
+        let mut raw = Inbound::new(None);
+        raw.set_message_timeout(Some(Duration::from_millis(5)));
+        assert_eq!(raw.message_timeout(), None);
+        assert_eq!(chunk(&mut raw, b"{", t0).1, None);
     }
 
     #[test]

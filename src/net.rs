@@ -436,6 +436,12 @@ impl Connection {
         &self.inbound
     }
 
+    /// The receive side, to configure it (e.g. [`Inbound::set_message_timeout`]) or drive its
+    /// remainder-age rule.
+    pub fn inbound_mut(&mut self) -> &mut Inbound {
+        &mut self.inbound
+    }
+
     /// Bytes of an unfinished frame still buffered (non-zero at EOF means the peer stopped mid-frame).
     pub fn partial_len(&self) -> usize {
         self.inbound.partial_len()

@@ -29,9 +29,9 @@ pub const RESERVED_EVENTS: [&str; 8] =
     ["start", "connect", "disconnect", "destroy", "close", "socket.disconnected", "error", "data"];
 
 /// node-ipc 14's default `maxMessageSize` (guarded, assured).
-pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 1024 * 1024;
+pub use crate::config::DEFAULT_MAX_MESSAGE_SIZE;
 /// node-ipc 14's default `maxPendingBytes` (guarded, assured).
-pub const DEFAULT_MAX_PENDING_BYTES: usize = 8 * 1024 * 1024;
+pub const DEFAULT_MAX_PENDING_BYTES: usize = crate::flow::PROFILE_MAX_PENDING;
 /// node-ipc 14's default `maxEventNameLength` (guarded, assured).
 pub const DEFAULT_MAX_EVENT_NAME_LENGTH: usize = 256;
 /// node-ipc 14's default `messageTimeout` in milliseconds (guarded, assured).

@@ -7,6 +7,7 @@ use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
 use std::ptr;
 use std::time::Duration;
+use std::time::Instant;
 
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -58,6 +59,7 @@ impl State {
 
     /// Closes a connection's poll handle and socket; returns whether it existed.
     pub(crate) fn remove_conn(&mut self, id: u32) -> bool {
+        self.deadlines.remove(&id);
         match self.entries.remove(&id) {
             Some(Entry::Conn(c)) => {
                 c.poll.close();
@@ -135,6 +137,8 @@ impl State {
         }
         // The write queue empties here or inside a TLS read: JS hears of it (`drain`).
         let had_pending = c.conn.pending_writes() > 0;
+        // A connection's remainder clock started: the timer may need to be due sooner.
+        let mut arm = false;
         if c.connecting {
             if events & UV_WRITABLE == 0 {
                 return;
@@ -195,6 +199,15 @@ impl State {
                 }
             }
             c.conn.consume_shared(&r, &mut self.read_buf);
+            // node-ipc 14's remainder-age rule: a clock per unfinished frame, one timer for all.
+            if c.conn.inbound().message_timeout().is_some() {
+                match c.conn.inbound_mut().note_remainder(Instant::now()) {
+                    Some(at) => arm = self.deadlines.insert(id, at).is_none(),
+                    None => {
+                        self.deadlines.remove(&id);
+                    }
+                }
+            }
             if let Some(err) = r.error {
                 evs.push(Ev::Error(id, err.code().into(), err.to_string()));
                 self.push_close(id, true, evs);
@@ -229,7 +242,11 @@ impl State {
             evs.push(Ev::Drain(id));
         }
         let want = State::desired_events(c);
-        if let Err(rc) = c.poll.set(want, on_poll) {
+        let set = c.poll.set(want, on_poll);
+        if arm {
+            self.schedule_timer();
+        }
+        if let Err(rc) = set {
             let e = io::Error::from_raw_os_error(-rc);
             self.fail_conn(id, &e, evs);
         }
@@ -259,6 +276,7 @@ pub fn connect(host_or_path: String, port: i32, opts: SocketOptions) -> Either<u
         // Even when already connected, report it from the loop (writability fires at once), so
         // `connect` is always asynchronous, as in Node.
         let mut conn = Connection::new(sock, copts.decoder());
+        copts.configure(&mut conn);
         if let Some(mode) = &copts.tls {
             conn = conn.with_tls(mode.session().map_err(|e| tls::error_code(&e))?);
         }

@@ -3,12 +3,13 @@
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use node_ipc_rs::codec::FrameDecoder;
-use node_ipc_rs::net::Endpoint;
+use node_ipc_rs::net::{Connection, Endpoint};
 use node_ipc_rs::tls;
 
 /// TLS for a connection: a client session to verify `server_name`, or a server session.
@@ -35,6 +36,8 @@ pub(crate) struct ConnOpts {
     pub(crate) raw: bool,
     /// Frame limit in bytes.
     pub(crate) max_frame: Option<usize>,
+    /// How long an unfinished frame may wait (node-ipc 14's `messageTimeout`).
+    pub(crate) message_timeout: Option<Duration>,
     /// TLS session settings, if encrypted.
     pub(crate) tls: Option<TlsMode>,
 }
@@ -42,6 +45,11 @@ pub(crate) struct ConnOpts {
 impl ConnOpts {
     pub(crate) fn decoder(&self) -> Option<FrameDecoder> {
         (!self.raw).then(|| FrameDecoder::new(&self.delimiter, self.max_frame))
+    }
+
+    /// Applies the receive-side limits that live outside the decoder to a new connection.
+    pub(crate) fn configure(&self, conn: &mut Connection) {
+        conn.inbound_mut().set_message_timeout(self.message_timeout);
     }
 }
 
@@ -54,6 +62,9 @@ pub struct SocketOptions {
     pub raw: bool,
     /// Largest accepted frame in bytes (delimiter excluded); absent for no limit.
     pub max_frame: Option<f64>,
+    /// Milliseconds an unfinished frame may wait before the connection is dropped with
+    /// `ERR_IPC_MESSAGE_TIMEOUT` (node-ipc 14's `messageTimeout`); absent or 0 for no limit.
+    pub message_timeout: Option<f64>,
     /// TLS settings; absent for plain sockets.
     pub tls: Option<TlsSettings>,
     /// Client: local address to bind before connecting (TCP).
@@ -140,6 +151,10 @@ pub(crate) fn conn_opts(o: &SocketOptions, host: Option<&str>) -> std::result::R
         delimiter: o.delimiter.clone().into_bytes(),
         raw: o.raw,
         max_frame: o.max_frame.filter(|m| m.is_finite() && *m >= 0.0).map(|m| m as usize),
+        message_timeout: o
+            .message_timeout
+            .filter(|m| m.is_finite() && *m > 0.0)
+            .map(|m| Duration::from_micros((m * 1000.0) as u64)),
         tls,
     })
 }

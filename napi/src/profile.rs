@@ -36,3 +36,22 @@ pub fn check_local_server(root: String, path: String, rules: LocalServerRules) -
 pub fn check_assured_tls(settings: TlsSettings, server: bool) -> Option<String> {
     profile::check_assured_tls(&tls_options(&settings), server).err().map(|e| format!("{}|{}", e.code, e.message))
 }
+
+/// node-ipc 14's defaults for the guarded/assured limits (the core's numbers, so JS uses the same).
+#[napi(object)]
+pub struct ProfileDefaults {
+    pub max_message_size: f64,
+    pub max_pending_bytes: f64,
+    pub max_event_name_length: f64,
+    pub message_timeout: f64,
+}
+
+#[napi]
+pub fn profile_defaults() -> ProfileDefaults {
+    ProfileDefaults {
+        max_message_size: profile::DEFAULT_MAX_MESSAGE_SIZE as f64,
+        max_pending_bytes: profile::DEFAULT_MAX_PENDING_BYTES as f64,
+        max_event_name_length: profile::DEFAULT_MAX_EVENT_NAME_LENGTH as f64,
+        message_timeout: profile::DEFAULT_MESSAGE_TIMEOUT_MS as f64,
+    }
+}

@@ -39,6 +39,7 @@ impl State {
                     }
                     s.active += 1;
                     let mut conn = Connection::new(sock, s.conn_opts.decoder());
+                    s.conn_opts.configure(&mut conn);
                     if let Some(mode) = &s.conn_opts.tls {
                         match mode.session() {
                             Ok(session) => conn = conn.with_tls(session),

@@ -7,6 +7,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::os::raw::c_int;
 use std::ptr;
+use std::time::Instant;
 
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -19,7 +20,7 @@ use node_ipc_rs::tls;
 use crate::conn::Conn;
 use crate::server::Server;
 use crate::udp::Udp;
-use crate::uv::{self, Poll, UvPoll, UV_READABLE};
+use crate::uv::{self, Poll, UvPoll, UvTimer, UV_READABLE};
 
 /// Event kinds passed as the first argument of the dispatch function.
 pub(crate) const EV_FRAMES: u32 = 1; // (id, text, count, exact): the frames of a read as one JSON array text
@@ -65,6 +66,13 @@ pub(crate) struct State {
     pub(crate) read_budget: usize,
     /// The frames of the read being dispatched, as a JSON array.
     pub(crate) batch: FrameArray,
+    /// node-ipc 14's remainder-age rule (`messageTimeout`): connections whose unfinished frame has
+    /// a deadline (see `Inbound::note_remainder`)...
+    pub(crate) deadlines: HashMap<u32, Instant>,
+    /// ...and one unref'd timer for the earliest of them (created when first needed).
+    pub(crate) timer: Option<uv::Timer>,
+    /// When the timer is due, if it runs.
+    pub(crate) timer_at: Option<Instant>,
 }
 
 pub(crate) enum Entry {
@@ -113,6 +121,10 @@ impl State {
     }
 
     pub(crate) fn close_all(&mut self) {
+        self.deadlines.clear();
+        if let Some(t) = self.timer.take() {
+            t.close();
+        }
         for (_, entry) in self.entries.drain() {
             match entry {
                 Entry::Conn(c) => c.poll.close(),
@@ -121,6 +133,77 @@ impl State {
             }
         }
     }
+}
+
+impl State {
+    /// Makes the timer due at the earliest deadline (stops it when there is none). A deadline
+    /// that moved later only makes the timer fire early: it then looks again and re-arms.
+    pub(crate) fn schedule_timer(&mut self) {
+        let Some(earliest) = self.deadlines.values().min().copied() else {
+            if let (Some(t), Some(_)) = (self.timer.as_mut(), self.timer_at.take()) {
+                t.stop();
+            }
+            return;
+        };
+        if self.timer_at.is_some_and(|at| at <= earliest) {
+            return;
+        }
+        if self.timer.is_none() {
+            match uv::Timer::new(self.lp) {
+                Ok(t) => self.timer = Some(t),
+                Err(_) => return, // (only if libuv is out of memory: the rule then waits for the next read)
+            }
+        }
+        let wait = earliest.saturating_duration_since(Instant::now());
+        // Whole milliseconds, rounded up, at least one: never early by more than the loop's clock.
+        let ms = (wait.as_micros().div_ceil(1000) as u64).max(1);
+        if let Some(t) = self.timer.as_mut() {
+            if t.start(ms, on_timer).is_ok() {
+                self.timer_at = Some(earliest);
+            }
+        }
+    }
+
+    /// The timer fired: drop the connections whose unfinished frame has waited too long
+    /// (`ERR_IPC_MESSAGE_TIMEOUT`, then `close`), re-arm for the rest.
+    fn timer_fired(&mut self, evs: &mut Vec<Ev>) {
+        self.timer_at = None;
+        let now = Instant::now();
+        let due: Vec<u32> = self.deadlines.iter().filter(|(_, at)| **at <= now).map(|(id, _)| *id).collect();
+        for id in due {
+            self.deadlines.remove(&id);
+            let Some(Entry::Conn(c)) = self.entries.get(&id) else { continue };
+            match c.conn.inbound().check_timeout(now) {
+                Err(e) => {
+                    evs.push(Ev::Error(id, e.code().into(), e.to_string()));
+                    self.push_close(id, true, evs);
+                    self.remove_conn(id);
+                }
+                Ok(()) => {
+                    if let Some(at) = c.conn.inbound().deadline() {
+                        self.deadlines.insert(id, at);
+                    }
+                }
+            }
+        }
+        self.schedule_timer();
+    }
+}
+
+unsafe extern "C" fn on_timer(_handle: *mut UvTimer) {
+    let Some((env, dispatch, recv, ctx)) = with_state(|s| (s.env, s.dispatch, s.recv, s.async_ctx)) else {
+        return;
+    };
+    let mut scope = ptr::null_mut();
+    check(sys::napi_open_handle_scope(env, &mut scope));
+    let mut evs = Vec::new();
+    with_state(|s| s.timer_fired(&mut evs));
+    for ev in evs {
+        if !dispatch_event(env, dispatch, recv, ctx, ev) {
+            break;
+        }
+    }
+    check(sys::napi_close_handle_scope(env, scope));
 }
 
 pub(crate) unsafe extern "C" fn on_poll(handle: *mut UvPoll, status: c_int, events: c_int) {
@@ -297,6 +380,9 @@ pub fn init(env: Env, dispatch: Unknown) -> Result<()> {
             dgram_buf: Vec::new(),
             read_buf: Vec::new(),
             batch: FrameArray::default(),
+            deadlines: HashMap::new(),
+            timer: None,
+            timer_at: None,
             read_budget: std::env::var("NIRS_READ_BUDGET").ok().and_then(|v| v.parse().ok()).unwrap_or(READ_BUDGET),
         })
     });

@@ -15,29 +15,45 @@ pub struct UvPoll {
     _private: [u8; 0],
 }
 
+/// Opaque `uv_timer_t` (allocated with `uv_handle_size`).
+#[repr(C)]
+pub struct UvTimer {
+    _private: [u8; 0],
+}
+
 pub const UV_READABLE: c_int = 1;
 pub const UV_WRITABLE: c_int = 2;
 const UV_POLL: c_int = 8; // uv_handle_type::UV_POLL
+const UV_TIMER: c_int = 13; // uv_handle_type::UV_TIMER
 
 pub type PollCb = unsafe extern "C" fn(handle: *mut UvPoll, status: c_int, events: c_int);
-type CloseCb = unsafe extern "C" fn(handle: *mut UvPoll);
+pub type TimerCb = unsafe extern "C" fn(handle: *mut UvTimer);
+/// `uv_close_cb`; every handle is a `uv_handle_t*` underneath.
+type CloseCb = unsafe extern "C" fn(handle: *mut c_void);
 
 extern "C" {
     fn uv_handle_size(kind: c_int) -> usize;
     fn uv_poll_init(lp: *mut UvLoop, handle: *mut UvPoll, fd: c_int) -> c_int;
     fn uv_poll_start(handle: *mut UvPoll, events: c_int, cb: PollCb) -> c_int;
-    fn uv_close(handle: *mut UvPoll, cb: Option<CloseCb>);
-    fn uv_ref(handle: *mut UvPoll);
-    fn uv_unref(handle: *mut UvPoll);
+    fn uv_timer_init(lp: *mut UvLoop, handle: *mut UvTimer) -> c_int;
+    fn uv_timer_start(handle: *mut UvTimer, cb: TimerCb, timeout: u64, repeat: u64) -> c_int;
+    fn uv_timer_stop(handle: *mut UvTimer) -> c_int;
+    fn uv_close(handle: *mut c_void, cb: Option<CloseCb>);
+    fn uv_ref(handle: *mut c_void);
+    fn uv_unref(handle: *mut c_void);
     fn uv_err_name(err: c_int) -> *const c_char;
 }
 
 const ALIGN: usize = 16;
 
-fn layout() -> Layout {
+fn layout_of(kind: c_int) -> Layout {
     // SAFETY: uv_handle_size is a pure lookup.
-    let size = unsafe { uv_handle_size(UV_POLL) };
-    Layout::from_size_align(size.max(8), ALIGN).expect("uv_poll_t layout")
+    let size = unsafe { uv_handle_size(kind) };
+    Layout::from_size_align(size.max(8), ALIGN).expect("uv handle layout")
+}
+
+fn layout() -> Layout {
+    layout_of(UV_POLL)
 }
 
 /// A poll handle watching one file descriptor; `data` carries the binding's handle id.
@@ -85,9 +101,9 @@ impl Poll {
         // SAFETY: the handle is initialised and not closed.
         unsafe {
             if keep_alive {
-                uv_ref(self.handle)
+                uv_ref(self.handle.cast())
             } else {
-                uv_unref(self.handle)
+                uv_unref(self.handle.cast())
             }
         }
     }
@@ -96,7 +112,54 @@ impl Poll {
     /// watched when this returns, so the caller may close it right away.
     pub fn close(self) {
         // SAFETY: closing an initialised handle once; memory is freed in the close callback.
-        unsafe { uv_close(self.handle, Some(free_handle)) };
+        unsafe { uv_close(self.handle.cast(), Some(free_handle)) };
+    }
+}
+
+/// A one-shot timer that never keeps the event loop alive (node-ipc 14 unrefs its
+/// incomplete-message timers too).
+pub struct Timer {
+    handle: *mut UvTimer,
+}
+
+impl Timer {
+    /// A stopped, unref'd timer on `lp`.
+    pub fn new(lp: *mut UvLoop) -> Result<Timer, c_int> {
+        // SAFETY: as for Poll::new; the handle is initialised by uv_timer_init before use.
+        unsafe {
+            let handle = alloc_zeroed(layout_of(UV_TIMER)) as *mut UvTimer;
+            assert!(!handle.is_null(), "out of memory");
+            let rc = uv_timer_init(lp, handle);
+            if rc != 0 {
+                dealloc(handle as *mut u8, layout_of(UV_TIMER));
+                return Err(rc);
+            }
+            uv_unref(handle.cast());
+            Ok(Timer { handle })
+        }
+    }
+
+    /// Fires `cb` once, `ms` milliseconds from the loop's current time (restarting a running timer).
+    pub fn start(&mut self, ms: u64, cb: TimerCb) -> Result<(), c_int> {
+        // SAFETY: the handle is initialised and not closed (close consumes self).
+        let rc = unsafe { uv_timer_start(self.handle, cb, ms, 0) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(rc)
+        }
+    }
+
+    /// Stops a running timer (no-op otherwise).
+    pub fn stop(&mut self) {
+        // SAFETY: as above.
+        unsafe { uv_timer_stop(self.handle) };
+    }
+
+    /// Stops the timer and frees it once libuv is done with it.
+    pub fn close(self) {
+        // SAFETY: closing an initialised handle once; memory is freed in the close callback.
+        unsafe { uv_close(self.handle.cast(), Some(free_timer)) };
     }
 }
 
@@ -106,8 +169,12 @@ pub fn handle_id(handle: *mut UvPoll) -> u32 {
     unsafe { *(handle as *mut *mut c_void) as usize as u32 }
 }
 
-unsafe extern "C" fn free_handle(handle: *mut UvPoll) {
+unsafe extern "C" fn free_handle(handle: *mut c_void) {
     dealloc(handle as *mut u8, layout());
+}
+
+unsafe extern "C" fn free_timer(handle: *mut c_void) {
+    dealloc(handle as *mut u8, layout_of(UV_TIMER));
 }
 
 /// libuv's name for a (negative) error number, e.g. `ECONNREFUSED`.
