@@ -3,8 +3,8 @@
 // The socket facade's controls do what Node's do (issue #11): ref/unref decide whether a
 // connection or listener keeps the process alive, setTimeout reports idleness, pause/resume stop
 // and restart reading (the peer backs up), plus address(), local*, bytesRead/bytesWritten and
-// ipc.server.server.getConnections(). Keepalive's socket options are checked in Rust
-// (tests/sockopt.rs), where getsockopt is at hand.
+// ipc.server.server.getConnections(). Keepalive: the kernel's keepalive timer is checked here
+// (/proc/net/tcp), the socket options themselves in Rust (tests/sockopt.rs, getsockopt).
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
@@ -259,6 +259,44 @@ test('local sockets: address() is {} (as in Node), keepalive/no-delay are accept
     const got = nextEvent(server, 'after');
     client.emit('after', 1);
     await got;
+  } finally {
+    cleanup(srv, cli);
+  }
+});
+
+// /proc/net/tcp's `tr:tm->when` column: timer 02 is the keepalive timer of an idle connection.
+function tcpTimer(localPort) {
+  const hex = `:${localPort.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const line of require('node:fs').readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] && f[1].endsWith(hex)) return f[5];
+  }
+  return undefined;
+}
+
+test('setKeepAlive arms the kernel keepalive timer of an idle TCP connection (Linux)', {
+  ...T,
+  skip: process.platform !== 'linux',
+}, async () => {
+  const srv = newIpc('s');
+  const cli = newIpc('c');
+  const port = await freePort();
+  try {
+    await startTcpServer(srv, port);
+    const client = await connectTcp(cli, 'w', port);
+    const s = client.socket;
+    await delay(50);
+    assert.match(tcpTimer(s.localPort), /^00:/, 'no timer before');
+    s.setKeepAlive(true, 5000);
+    await delay(50);
+    const t = tcpTimer(s.localPort);
+    assert.match(t, /^02:/, `keepalive timer armed (${t})`);
+    // jiffies until the first probe: about 5 s (HZ between 100 and 1000)
+    const when = Number.parseInt(t.slice(3), 16);
+    assert.ok(when > 0, t);
+    s.setKeepAlive(false);
+    await delay(50);
+    assert.match(tcpTimer(s.localPort), /^00:/, 'off again');
   } finally {
     cleanup(srv, cli);
   }
