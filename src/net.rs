@@ -6,6 +6,7 @@
 use std::io;
 use std::mem::MaybeUninit;
 use std::net::SocketAddr;
+#[cfg(unix)]
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
 
@@ -67,9 +68,28 @@ pub struct Listener {
     owned_path: Option<(PathBuf, u64)>,
 }
 
+// (The native transport runs on Unix; Windows builds compile this module for the shared types
+// and never open local sockets through it: they use named pipes through Node's streams.)
+#[cfg(unix)]
 fn is_socket(meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::FileTypeExt;
     meta.file_type().is_socket()
+}
+
+#[cfg(not(unix))]
+fn is_socket(_meta: &std::fs::Metadata) -> bool {
+    false
+}
+
+#[cfg(unix)]
+fn inode(meta: &std::fs::Metadata) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    meta.ino()
+}
+
+#[cfg(not(unix))]
+fn inode(_meta: &std::fs::Metadata) -> u64 {
+    0
 }
 
 impl Listener {
@@ -77,6 +97,7 @@ impl Listener {
     pub fn bind(ep: &Endpoint, opts: &ListenOptions) -> io::Result<Listener> {
         let sock = Socket::new(ep.domain(), Type::STREAM, None)?;
         sock.set_nonblocking(true)?;
+        #[cfg(unix)]
         sock.set_cloexec(true)?;
         let mut owned_path = None;
         match ep {
@@ -90,6 +111,7 @@ impl Listener {
                     }
                 }
                 sock.bind(&ep.sockaddr()?)?;
+                #[cfg(unix)]
                 if opts.readable_all || opts.writable_all {
                     use std::os::unix::fs::PermissionsExt;
                     let mut mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
@@ -101,8 +123,7 @@ impl Listener {
                     }
                     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
                 }
-                use std::os::unix::fs::MetadataExt;
-                let ino = std::fs::symlink_metadata(path).map(|m| m.ino()).unwrap_or(0);
+                let ino = std::fs::symlink_metadata(path).map(|m| inode(&m)).unwrap_or(0);
                 owned_path = Some((path.clone(), ino));
             }
             Endpoint::Tcp(_) => {
@@ -146,6 +167,7 @@ impl Listener {
     }
 }
 
+#[cfg(unix)]
 impl AsRawFd for Listener {
     fn as_raw_fd(&self) -> RawFd {
         self.sock.as_raw_fd()
@@ -156,9 +178,8 @@ impl Drop for Listener {
     fn drop(&mut self) {
         // Like libuv, remove our socket file on close, unless someone else's replaced it.
         if let Some((path, ino)) = &self.owned_path {
-            use std::os::unix::fs::MetadataExt;
             if let Ok(meta) = std::fs::symlink_metadata(path) {
-                if is_socket(&meta) && meta.ino() == *ino {
+                if is_socket(&meta) && inode(&meta) == *ino {
                     let _ = std::fs::remove_file(path);
                 }
             }
@@ -180,6 +201,7 @@ pub fn connect_from(ep: &Endpoint, local: Option<SocketAddr>) -> io::Result<(Soc
         sock.bind(&SockAddr::from(local))?;
     }
     sock.set_nonblocking(true)?;
+    #[cfg(unix)]
     sock.set_cloexec(true)?;
     #[cfg(any(target_os = "macos", target_os = "ios"))]
     sock.set_nosigpipe(true)?;
@@ -559,6 +581,7 @@ impl Datagram {
     pub fn bind(addr: SocketAddr) -> io::Result<Datagram> {
         let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, None)?;
         sock.set_nonblocking(true)?;
+        #[cfg(unix)]
         sock.set_cloexec(true)?;
         if addr.is_ipv6() {
             sock.set_only_v6(true)?;
@@ -601,6 +624,7 @@ impl Datagram {
     }
 }
 
+#[cfg(unix)]
 impl AsRawFd for Datagram {
     fn as_raw_fd(&self) -> RawFd {
         self.sock.as_raw_fd()

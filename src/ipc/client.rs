@@ -328,7 +328,8 @@ impl Client {
 }
 
 enum Conn {
-    Unix(tokio::net::UnixStream),
+    /// Unix socket, or named pipe on Windows.
+    Local(super::local::RecvHalf, super::local::SendHalf),
     Tcp(tokio::net::TcpStream),
     Tls(Box<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>),
 }
@@ -336,7 +337,7 @@ enum Conn {
 /// Connects, and with TLS also completes the handshake.
 async fn open(target: &Target, tls: Option<&ClientTls>) -> Result<Conn> {
     let (s, host) = match target {
-        Target::Path(p) => return Ok(tokio::net::UnixStream::connect(p).await.map(Conn::Unix)?),
+        Target::Path(p) => return Ok(super::local::connect(p).await.map(|(r, w)| Conn::Local(r, w))?),
         Target::Net(host, port) => (tokio::net::TcpStream::connect((host.as_str(), *port)).await?, None),
         Target::Addr(a) => (tokio::net::TcpStream::connect(a).await?, Some(a.ip().to_string())),
     };
@@ -395,10 +396,7 @@ async fn supervise(
                 let max = shared.max_retries.load(Ordering::SeqCst);
                 shared.retries_remaining.store(max, Ordering::SeqCst);
                 let error = match conn {
-                    Conn::Unix(s) => {
-                        let (r, w) = s.into_split();
-                        run_conn(r, w, &shared, &config, &tx).await
-                    }
+                    Conn::Local(r, w) => run_conn(r, w, &shared, &config, &tx).await,
                     Conn::Tcp(s) => {
                         let (r, w) = s.into_split();
                         run_conn(r, w, &shared, &config, &tx).await

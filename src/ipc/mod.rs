@@ -85,6 +85,7 @@
 
 mod client;
 mod conn;
+mod local;
 mod server;
 mod tls;
 mod udp;
@@ -204,6 +205,12 @@ impl Config {
     }
 }
 
+#[cfg(windows)]
+fn hostname() -> String {
+    std::env::var("COMPUTERNAME").unwrap_or_else(|_| "localhost".into())
+}
+
+#[cfg(not(windows))]
 fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: gethostname writes at most buf.len() bytes into buf.

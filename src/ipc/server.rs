@@ -13,12 +13,13 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, UnixListener};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
 use super::conn::{read_loop, send_event, write_loop, Incoming, Outbox, ReadEnd, Signal, WriteEnd};
+use super::local::{self, inode_of, LocalListener};
 use super::{Config, Error, ErrorCode, Message, Result};
 use crate::flow::BACKPRESSURE_MESSAGE;
 use crate::net::Endpoint;
@@ -299,7 +300,8 @@ impl Drop for Server {
 }
 
 enum Listener {
-    Unix(UnixListener),
+    /// Unix socket, or named pipe on Windows.
+    Local(LocalListener),
     Tcp(TcpListener),
 }
 
@@ -339,7 +341,7 @@ impl Server {
             _ => None,
         };
         let (listener, local_addr, path) = match &endpoint {
-            Endpoint::Local(path) => (Listener::Unix(bind_unix(path, config)?), None, Some(path.clone())),
+            Endpoint::Local(path) => (Listener::Local(LocalListener::bind(path, config)?), None, Some(path.clone())),
             Endpoint::Tcp(addr) => {
                 let l = TcpListener::bind(addr).await?;
                 let a = l.local_addr()?;
@@ -390,35 +392,6 @@ impl Server {
     }
 }
 
-fn inode_of(path: &Path) -> Option<u64> {
-    use std::os::unix::fs::MetadataExt;
-    std::fs::symlink_metadata(path).ok().map(|m| m.ino())
-}
-
-fn bind_unix(path: &Path, config: &Config) -> io::Result<UnixListener> {
-    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-    if config.unlink {
-        // Only ever a stale socket: never a file of another kind.
-        if let Ok(meta) = std::fs::symlink_metadata(path) {
-            if meta.file_type().is_socket() {
-                let _ = std::fs::remove_file(path);
-            }
-        }
-    }
-    let l = UnixListener::bind(path)?;
-    if config.readable_all || config.writable_all {
-        let mut mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
-        if config.readable_all {
-            mode |= 0o444;
-        }
-        if config.writable_all {
-            mode |= 0o222;
-        }
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-    }
-    Ok(l)
-}
-
 static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
 
 async fn accept_loop(
@@ -446,8 +419,7 @@ async fn accept_loop(
                 }
                 let (shared, config, tx) = (shared.clone(), config.clone(), tx.clone());
                 match (stream, &tls) {
-                    (Accepted::Unix(s), _) => {
-                        let (r, w) = s.into_split();
+                    (Accepted::Local(r, w), _) => {
                         let peer = new_peer(&shared, None);
                         conns.spawn(run_peer(r, w, peer, shared, config, tx));
                     }
@@ -494,10 +466,13 @@ async fn accept_loop(
                 }
             }
             Err(e) => {
+                #[cfg(unix)]
                 let again = matches!(
                     e.raw_os_error(),
                     Some(libc::EMFILE) | Some(libc::ENFILE) | Some(libc::ENOBUFS) | Some(libc::ENOMEM)
                 );
+                #[cfg(not(unix))]
+                let again = e.kind() == io::ErrorKind::OutOfMemory;
                 send_event(&tx, ServerEvent::Error { error: Error::Io(e), peer: None }).await;
                 if again {
                     // Out of descriptors: back off instead of spinning.
@@ -529,7 +504,7 @@ async fn accept_loop(
 }
 
 enum Accepted {
-    Unix(tokio::net::UnixStream),
+    Local(local::RecvHalf, local::SendHalf),
     Tcp(tokio::net::TcpStream, SocketAddr),
 }
 
@@ -554,7 +529,7 @@ fn new_peer(shared: &ServerShared, remote: Option<SocketAddr>) -> Peer {
 
 async fn accept(l: &Listener) -> io::Result<Accepted> {
     match l {
-        Listener::Unix(l) => l.accept().await.map(|(s, _)| Accepted::Unix(s)),
+        Listener::Local(l) => l.accept().await.map(|(r, w)| Accepted::Local(r, w)),
         Listener::Tcp(l) => l.accept().await.map(|(s, a)| Accepted::Tcp(s, a)),
     }
 }

@@ -252,6 +252,7 @@ impl UdpServer {
 fn bind_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
     let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, None)?;
     sock.set_nonblocking(true)?;
+    #[cfg(unix)]
     sock.set_cloexec(true)?;
     if addr.is_ipv6() {
         sock.set_only_v6(true)?;
