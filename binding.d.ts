@@ -25,15 +25,6 @@ export interface AddressInfo {
  */
 export declare function batchFrames(): Array<string>
 
-/** The assured profile's TLS rule for a client or server. Returns `"CODE|message"` when refused. */
-export declare function checkAssuredTls(settings: TlsSettings, server: boolean): string | null
-
-/**
- * Checks (and, when missing, creates) the socket root of a local server at `path`. Returns
- * `"CODE|message"` when the server must not start.
- */
-export declare function checkLocalServer(root: string, path: string, rules: LocalServerRules): string | null
-
 /**
  * Stops listening (accepted connections stay open) and removes the socket file; also closes a
  * UDP socket.
@@ -77,14 +68,6 @@ export declare function listen(hostOrPath: string, port: number, opts: ServerOpt
 /** The local address of a TCP connection (`None` for local sockets, as Node's `address()` is `{}`). */
 export declare function localAddress(id: number): AddressInfo | null
 
-/** What a local server's start checks (see `socket_root::LocalRules`). */
-export interface LocalServerRules {
-  assured: boolean
-  secure: boolean
-  create: boolean
-  refuseNonSocket: boolean
-}
-
 /**
  * Stops (`true`) or restarts reading a connection. While paused nothing is read, so the kernel's
  * buffers fill and the peer's writes back up; a paused connection with nothing to write does not
@@ -98,15 +81,11 @@ export declare function peer(id: number): AddressInfo | null
 /** Bytes queued on a connection that the kernel has not taken yet. */
 export declare function pendingBytes(id: number): number
 
-export declare function profileDefaults(): ProfileDefaults
-
-/** node-ipc 14's defaults for the guarded/assured limits (the core's numbers, so JS uses the same). */
-export interface ProfileDefaults {
-  maxMessageSize: number
-  maxPendingBytes: number
-  maxEventNameLength: number
-  messageTimeout: number
-}
+/**
+ * node-ipc's Windows pipe name for a local socket path (the core's rule: see
+ * `node_ipc_rs::config::pipe_path`); the shim uses it on Windows.
+ */
+export declare function pipePath(path: string): string
 
 /** Polls a listener again after an accept error paused it. */
 export declare function resumeListen(id: number): void
@@ -148,11 +127,6 @@ export interface SocketOptions {
   raw: boolean
   /** Largest accepted frame in bytes (delimiter excluded); absent for no limit. */
   maxFrame?: number
-  /**
-   * Milliseconds an unfinished frame may wait before the connection is dropped with
-   * `ERR_IPC_MESSAGE_TIMEOUT` (node-ipc 14's `messageTimeout`); absent or 0 for no limit.
-   */
-  messageTimeout?: number
   /** TLS settings; absent for plain sockets. */
   tls?: TlsSettings
   /** Client: local address to bind before connecting (TCP). */
@@ -160,6 +134,41 @@ export interface SocketOptions {
   /** Client: local port to bind before connecting (TCP). */
   localPort?: number
 }
+
+/** TLS: the `close_notify` alert to send before ending the stream (empty without TLS). */
+export declare function streamCloseNotify(id: number): Buffer
+
+/** Frames one received chunk of stream `id` and dispatches what it produced, synchronously. */
+export declare function streamData(id: number, chunk: Buffer): void
+
+/**
+ * TLS: encrypts `data` and returns the ciphertext to write (with any handshake bytes still
+ * pending), or an error code if the session failed.
+ */
+export declare function streamEncrypt(id: number, data: string | Buffer): Buffer | string
+
+/**
+ * Forgets stream `id` (its Node stream closed or was destroyed; no event follows), or settings
+ * made by `streamSettings`.
+ */
+export declare function streamFree(id: number): void
+
+/**
+ * Creates a stream connection handle from settings made by `streamSettings`. Returns its id
+ * (events for it go through the dispatch function), or an error code.
+ */
+export declare function streamOpen(settings: number): number | string
+
+/** Bytes of an unfinished frame held by stream `id` (non-zero when the peer ends mid-frame). */
+export declare function streamPartial(id: number): number
+
+/**
+ * Prepares the framing and TLS settings of stream connections once (a server's, or a client's
+ * for one connect): PEM files are parsed and checked here, not per connection. Returns a
+ * settings id for `streamOpen` (free it with `streamFree`), or an error code
+ * (`ERR_IPC_TLS_CONFIGURATION|...`, `EINVAL`). `tls_host`: a TLS client verifying that host.
+ */
+export declare function streamSettings(opts: SocketOptions, tlsHost?: string | undefined | null): number | string
 
 /** TLS settings as PEM contents (the JS layer reads node-ipc's file paths). */
 export interface TlsSettings {

@@ -8,6 +8,9 @@ const fs = require('node:fs');
 const ROOT = path.join(__dirname, '..');
 const ipcModule = require(ROOT);
 
+/** True when the suite runs over the stream transport (`npm test`'s second pass). */
+const STREAM_MODE = process.env.NODE_IPC_RS_TRANSPORT === 'stream';
+
 let counter = 0;
 
 /** A unique socket path under the temp dir (removed by cleanup()). */
@@ -164,6 +167,7 @@ async function until(fn, what, ms = 3000) {
 
 module.exports = {
   ROOT,
+  STREAM_MODE,
   ipcModule,
   tmpSock,
   freePort,

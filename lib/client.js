@@ -6,6 +6,7 @@
 
 const { PubSub } = require('./pubsub.js');
 const { IpcSocket } = require('./socket.js');
+const { StreamSocket, useStream } = require('./stream.js');
 const { formatFrame, dispatchBatch, dispatchChecked, checkDelimiter } = require('./frames.js');
 const { binding } = require('./native.js');
 const { frameLimit, pendingLimit } = require('./config.js');
@@ -110,7 +111,8 @@ class Client extends PubSub {
         tlsFailure = err;
       }
     }
-    const socket = new IpcSocket(framing, client);
+    const viaStream = client.stream !== undefined || useStream(client.config, 'client');
+    const socket = viaStream ? new StreamSocket(framing, client, false) : new IpcSocket(framing, client);
     client.socket = socket;
     socket.setEncoding(client.config.encoding);
     socket.on('error', function onSocketError(err) {
@@ -138,7 +140,10 @@ class Client extends PubSub {
       socket._failSoon(tlsFailure);
       return;
     }
-    if (!client.port) {
+    if (client.stream !== undefined) {
+      client.log('Connecting client over an existing stream');
+      socket._adoptOpen(client.stream);
+    } else if (!client.port) {
       client.log('Connecting client on Unix Socket :', client.path);
       socket._connect(client.path, undefined);
     } else {
@@ -220,7 +225,8 @@ class Client extends PubSub {
 function onClientSocketClose(client, socket) {
   clearTimer(socket);
   client.log('connection closed', client.id, client.path, client.retriesRemaining, 'tries remaining of', client.config.maxRetries);
-  if (client.config.stopRetrying || client.retriesRemaining < 1 || client.explicitlyDisconnected || client.protocolViolation) {
+  // (an existing stream cannot be opened again: its close is final)
+  if (client.config.stopRetrying || client.retriesRemaining < 1 || client.explicitlyDisconnected || client.protocolViolation || client.stream !== undefined) {
     client.publish('disconnect');
     client.log(client.config.id, 'exceeded connection rety amount of', ' or stopRetrying flag set.');
     socket.destroy();

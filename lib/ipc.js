@@ -9,6 +9,7 @@ const { makeLog } = require('./log.js');
 const { Client } = require('./client.js');
 const { Server } = require('./server.js');
 const { socketRoot } = require('./secure.js');
+const { toDuplex } = require('./stream.js');
 
 const hasOwn = (obj, key) => Object.hasOwn(obj, key);
 const noop = () => {};
@@ -41,6 +42,8 @@ class IPC {
       disconnect: disconnect.bind(this),
       serve: serve.bind(this),
       serveNet: serveNet.bind(this),
+      connectToStream: connectToStream.bind(this),
+      serveStream: serveStream.bind(this),
     };
     for (const [name, fn] of Object.entries(methods)) {
       Object.defineProperty(this, name, { value: fn, enumerable: false, writable: false, configurable: false });
@@ -98,7 +101,33 @@ function connectToNet(id, host, port, callback) {
   return openClient(this, id, host, port, callback);
 }
 
-function openClient(ipc, id, path, port, callback) {
+// node-ipc-rs: a client over a stream the program already has (a Duplex, or {readable, writable}
+// such as a child process's stdout/stdin). Same events as connectTo; `connect` on the next tick;
+// no retries (the stream cannot be reopened): its close is `disconnect` then `destroy`.
+function connectToStream(id, stream, callback) {
+  if (!id) {
+    this.log('Service id required', 'Requested service connection without specifying service id. Aborting connection attempt');
+    return;
+  }
+  const duplex = toDuplex(stream);
+  if (typeof callback !== 'function') callback = noop;
+  return openClient(this, id, 'stream', undefined, callback, duplex);
+}
+
+// node-ipc-rs: a server over existing streams: each one is a connection (`connect`(socket), then
+// messages), announced when `ipc.server.start()` runs; `ipc.server.attach(stream)` adds more.
+function serveStream(stream, callback) {
+  if (typeof stream === 'function') {
+    callback = stream;
+    stream = undefined;
+  }
+  if (typeof callback !== 'function') callback = noop;
+  this.server = new Server(undefined, this.config, this.log);
+  this.server._streams = stream === undefined || stream === null ? [] : [toDuplex(stream)];
+  this.server.on('start', callback);
+}
+
+function openClient(ipc, id, path, port, callback, stream) {
   if (hasOwn(ipc.of, id)) {
     const existing = ipc.of[id];
     if (existing.socket && !existing.socket.destroyed) {
@@ -114,6 +143,7 @@ function openClient(ipc, id, path, port, callback) {
   client.id = id;
   client.path = path;
   if (port !== undefined) client.port = port;
+  if (stream !== undefined) Object.defineProperty(client, 'stream', { value: stream, enumerable: false });
   storeClient(ipc.of, id, client);
   client.connect();
   callback(ipc);

@@ -19,6 +19,7 @@ const EV_ERROR = 5;
 const EV_CLOSE = 6;
 const EV_DATAGRAM = 7;
 const EV_DRAIN = 8;
+const EV_OUTPUT = 9; // stream transport: TLS bytes to write to the Node stream
 
 const handles = new Map();
 
@@ -50,6 +51,9 @@ function dispatch(kind, id, a, b, c, d) {
       break;
     case EV_DATAGRAM:
       owner._nativeDatagram(a, b, c, d);
+      break;
+    case EV_OUTPUT:
+      owner._nativeOutput(a);
       break;
     default:
       break;

@@ -9,6 +9,7 @@ const dns = require('node:dns');
 const net = require('node:net');
 const { PubSub } = require('./pubsub.js');
 const { IpcSocket } = require('./socket.js');
+const { StreamSocket, listenStream, useStream, toDuplex } = require('./stream.js');
 const { binding, handles } = require('./native.js');
 const { formatFrame, dispatchFrames, dispatchBatch, dispatchChecked, checkDelimiter } = require('./frames.js');
 const { frameLimit, pendingLimit } = require('./config.js');
@@ -100,6 +101,8 @@ class Server extends PubSub {
     Object.defineProperty(this, '_framing', { value: null, writable: true });
     Object.defineProperty(this, '_udpPeers', { value: null, writable: true });
     Object.defineProperty(this, '_connections', { value: 0, writable: true });
+    // serveStream: the existing streams to serve once started (no listener at all).
+    Object.defineProperty(this, '_streams', { value: null, writable: true });
   }
 
   onStart(arg) {
@@ -107,6 +110,10 @@ class Server extends PubSub {
   }
 
   start() {
+    if (this._streams !== null) {
+      this._startStreams();
+      return;
+    }
     if (!this.path) {
       this.log('Socket Server Path not specified, refusing to start');
       return;
@@ -157,6 +164,16 @@ class Server extends PubSub {
         this._failStart(err);
         return;
       }
+    }
+    if (useStream(this.config, 'server') && !this.udp4 && !this.udp6) {
+      this.log('starting server on ', this.path, this.port ? `:${this.port}` : '', 'through Node streams');
+      const srv = listenStream(this, this.port || undefined);
+      if (srv === null) return;
+      srv.on('error', (err) => {
+        this.log('server error', err);
+        this.publish('error', err);
+      });
+      return;
     }
     if (!this.port) {
       this.log('starting server on ', this.path);
@@ -290,11 +307,55 @@ class Server extends PubSub {
     }
   }
 
+  // serveStream: no listener; each stream is one connection, announced once the server started.
+  _startStreams() {
+    this._framing = { delimiter: this._delimiter, raw: !!this.config.rawBuffer, maxFrame: frameLimit(this.config) };
+    this.server = new Listener(this);
+    this.server.on('error', (err) => {
+      this.log('server error', err);
+      this.publish('error', err);
+    });
+    const listener = this.server;
+    listener.listening = true;
+    process.nextTick(() => {
+      if (!listener.listening) return;
+      listener.emit('listening');
+      this.onStart();
+      const streams = this._streams;
+      this._streams = [];
+      for (const s of streams) this.attach(s);
+    });
+  }
+
+  /**
+   * Serves node-ipc's protocol over an existing stream (a Duplex, or {readable, writable}) as
+   * one more connection of this server: `connect`(socket) now, messages, `socket.disconnected`
+   * and `close` when the stream closes. Returns the socket.
+   */
+  attach(stream) {
+    const duplex = toDuplex(stream);
+    if (!this._framing) {
+      if (this._streams === null) this._streams = [];
+      this._streams.push(duplex);
+      return undefined;
+    }
+    const socket = new StreamSocket(this._framing, this, true);
+    socket._announced = true;
+    socket._adopt(duplex, false);
+    this._streamAccepted(socket);
+    return socket;
+  }
+
   _nativeAccept(cid) {
     const socket = new IpcSocket(this._framing, this);
     socket._attach(cid);
     socket.readable = true;
     socket.writable = true;
+    this._streamAccepted(socket);
+  }
+
+  // An accepted connection, native or through a stream: track it and announce it.
+  _streamAccepted(socket) {
     socket.setEncoding(this.config.encoding);
     this.sockets.push(socket);
     this._connections++;

@@ -9,7 +9,8 @@
 //!
 //! Layout: [`state`] (per-environment handle table, the poll callback, dispatch to JS),
 //! [`conn`] (stream connections), [`server`] (listeners), [`udp`], [`options`] (what JS passes in),
-//! [`profile`] (node-ipc 14's setup checks), `uv` (the few libuv calls).
+//! [`profile`] (node-ipc 14's setup checks), [`stream`] (the stream transport: framing and TLS for bytes that move
+//! through a Node stream), `uv` (the few libuv calls).
 
 #![deny(clippy::all)]
 
@@ -18,5 +19,6 @@ pub mod options;
 pub mod profile;
 pub mod server;
 pub mod state;
+pub mod stream;
 pub mod udp;
 mod uv;

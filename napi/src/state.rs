@@ -18,7 +18,9 @@ use node_ipc_rs::net;
 use node_ipc_rs::tls;
 
 use crate::conn::Conn;
+use crate::options::ConnOpts;
 use crate::server::Server;
+use crate::stream::StreamConn;
 use crate::udp::Udp;
 use crate::uv::{self, Poll, UvPoll, UvTimer, UV_READABLE};
 
@@ -31,6 +33,7 @@ pub(crate) const EV_ERROR: u32 = 5; // (id, code, message)
 pub(crate) const EV_CLOSE: u32 = 6; // (id, hadError, bytesRead, bytesWritten): the connection is gone (not sent after destroy())
 pub(crate) const EV_DATAGRAM: u32 = 7; // (id, text|Buffer, address, port, size): one UDP datagram
 pub(crate) const EV_DRAIN: u32 = 8; // (id): the connection's write queue is empty again
+pub(crate) const EV_OUTPUT: u32 = 9; // (id, Buffer): stream transport, TLS bytes to write to the stream
 
 /// Most bytes read from one socket per loop iteration before other sockets get their turn (and
 /// before JS gets the batch). Smaller batches let the peer work while we do: on this 2-core
@@ -79,6 +82,10 @@ pub(crate) enum Entry {
     Server(Server),
     Conn(Box<Conn>),
     Udp(Udp),
+    /// A stream-transport connection: framing state only, the bytes move through a Node stream.
+    Stream(Box<StreamConn>),
+    /// Settings shared by the stream connections of one server or client connect.
+    StreamSettings(Box<ConnOpts>),
 }
 
 /// An event collected while the state is borrowed, dispatched after the borrow ends.
@@ -91,6 +98,7 @@ pub(crate) enum Ev {
     Close(u32, bool, u64, u64),
     Datagram(u32, sys::napi_value, SocketAddr, usize),
     Drain(u32),
+    Output(u32, sys::napi_value),
 }
 
 pub(crate) fn io_code(e: &io::Error) -> String {
@@ -130,6 +138,7 @@ impl State {
                 Entry::Conn(c) => c.poll.close(),
                 Entry::Server(s) => s.poll.close(),
                 Entry::Udp(u) => u.poll.close(),
+                Entry::Stream(_) | Entry::StreamSettings(_) => {}
             }
         }
     }
@@ -218,7 +227,7 @@ pub(crate) unsafe extern "C" fn on_poll(handle: *mut UvPoll, status: c_int, even
         Some(Entry::Server(_)) => s.server_ready(id, &mut evs),
         Some(Entry::Conn(_)) => s.conn_ready(id, status, events, &mut evs),
         Some(Entry::Udp(_)) => s.udp_ready(id, &mut evs),
-        None => {}
+        Some(Entry::Stream(_) | Entry::StreamSettings(_)) | None => {}
     });
     for ev in evs {
         if !dispatch_event(env, dispatch, recv, ctx, ev) {
@@ -285,6 +294,7 @@ pub(crate) unsafe fn dispatch_event(
             num(env, from.port() as f64),
             num(env, size as f64),
         ],
+        Ev::Output(id, buf) => [num(env, EV_OUTPUT as f64), num(env, id as f64), buf, null, null, null],
     };
     let argc = args.iter().take_while(|a| !a.is_null()).count();
     let mut func = ptr::null_mut();
@@ -329,7 +339,8 @@ pub fn set_ref(id: u32, keep_alive: bool) {
         Some(Entry::Conn(c)) => c.poll.set_ref(keep_alive),
         Some(Entry::Server(s)) => s.poll.set_ref(keep_alive),
         Some(Entry::Udp(u)) => u.poll.set_ref(keep_alive),
-        None => {}
+        // (a stream connection's Node stream has its own ref/unref)
+        Some(Entry::Stream(_) | Entry::StreamSettings(_)) | None => {}
     });
 }
 
