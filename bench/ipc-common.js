@@ -8,6 +8,12 @@ const path = require('node:path');
 const MODULES = {
   // The repo root module (the shim over the Rust addon).
   'node-ipc-rs': async () => require(path.join(__dirname, '..')),
+  // The same shim on its stream transport (bytes through Node's net, framing in Rust).
+  'node-ipc-rs-stream': async () => {
+    const ipc = require(path.join(__dirname, '..'));
+    ipc.config.transport = 'stream';
+    return ipc;
+  },
   // node-ipc@12.0.0, CommonJS build.
   'node-ipc-12': async () => require('node-ipc-12').default,
   // node-ipc@14.0.0 is ESM only.

@@ -309,6 +309,7 @@ const NODE_IPC_RS = ipcContender('node-ipc-rs', '');
 
 const CONTENDERS = [
   ipcContender('node-ipc-rs', 'node-ipc-rs Node<->Node'),
+  ipcContender('node-ipc-rs-stream', 'node-ipc-rs Node<->Node, stream transport'),
   ipcContender('node-ipc-12', 'node-ipc@12.0.0'),
   ipcContender('node-ipc-14', 'node-ipc@14.0.0'),
   netContender('naive', 'node:net, write per frame'),
