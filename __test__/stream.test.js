@@ -13,7 +13,7 @@ const { Duplex } = require('node:stream');
 const { binding } = require('../lib/native.js');
 const { newIpc, tmpSock, freePort, within, nextEvent, cleanup, rawPeer, until, delay } = require('./helpers.js');
 
-const T = { timeout: 30000 };
+const T = { timeout: 60000 };
 const FIXTURES = path.join(__dirname, 'fixtures', 'stream');
 
 test('config.transport = "stream": local and TCP servers listen through net.Server, clients through net.Socket', T, async () => {
@@ -146,7 +146,7 @@ test("node-ipc's clusterUnixSocket: two workers serve one path, a reconnecting c
     );
     // The example's client: connect, emit currentDate, disconnect; again every few hundred ms.
     const seen = new Set();
-    for (let attempt = 0; attempt < 20 && seen.size < 2; attempt++) {
+    for (let attempt = 0; attempt < 40 && seen.size < 2; attempt++) {
       const reply = await within(
         5000,
         'hello from a worker',

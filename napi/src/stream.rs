@@ -205,7 +205,7 @@ pub fn stream_data(id: u32, chunk: BufferSlice) {
                 let text = st.batch.text();
                 let mut value = ptr::null_mut();
                 check(sys::napi_create_string_utf8(env, text.as_ptr().cast(), text.len() as isize, &mut value));
-                evs.push(Ev::Frames(id, value, p.frames));
+                evs.push(Ev::Frames(id, value, p.frames, st.batch.exact()));
             }
         }
         if let Some(f) = p.failure {
