@@ -209,6 +209,12 @@ declare namespace ipc {
     broadcast(type: string | Buffer | number[], data?: any): boolean;
     /** node-ipc 14 profiles (`config.parser` set): the parser in use. */
     parser?: Parsers.ParserLike;
+    /**
+     * node-ipc-rs: serves one more existing stream (a Duplex, or `{readable, writable}`) as a
+     * connection of this server: `connect`(socket) at once, then its messages. Returns the socket
+     * (undefined when the server has not started yet: it is announced at `start()`).
+     */
+    attach(stream: import('node:stream').Duplex | StreamPair): any;
     /** Listening; on a UDP server, with `{address, port}`. */
     on(event: 'start', handler: Handler<[info?: UDPTarget]>): this;
     /** An accepted connection. */
@@ -288,6 +294,12 @@ declare namespace ipc {
      */
     maxMessageSize?: number;
     /**
+     * node-ipc-rs: `'stream'` moves bytes through Node's own sockets (always so on Windows, and for
+     * servers in cluster workers); `'native'` uses the addon's sockets where it has them. Unset:
+     * the environment variable NODE_IPC_RS_TRANSPORT, then automatic.
+     */
+    transport?: 'stream' | 'native';
+    /**
      * Unsent bytes one connection may hold; a send that would pass it is not written, returns
      * false, and closes that connection with `ERR_IPC_BACKPRESSURE`. Default 64 MiB without a
      * profile, 8 MiB under guarded/assured; `Infinity` for none. fast and raw do not read it.
@@ -341,6 +353,12 @@ declare namespace ipc {
     [key: string]: any;
   }
 
+  /** Two one-way streams used as one connection (e.g. a child process's stdout and stdin). */
+  interface StreamPair {
+    readable: NodeJS.ReadableStream;
+    writable: NodeJS.WritableStream;
+  }
+
   type ConnectCallback = (ipc?: IPC) => void;
   type ServeCallback = () => void;
   type ServeNetCallback = (info?: UDPTarget) => void;
@@ -366,11 +384,25 @@ declare namespace ipc {
       (id: string, callback?: ConnectCallback): void;
       (id: string, hostOrPort: string | number, callback?: ConnectCallback): void;
     };
+    /**
+     * node-ipc-rs: a client over a stream the program already has (a Duplex, or
+     * `{readable, writable}` such as a child's stdout/stdin); `connect` follows on the next tick, and
+     * the stream closing is `disconnect` then `destroy` (no retries).
+     */
+    readonly connectToStream: (id: string, stream: import('node:stream').Duplex | StreamPair, callback?: ConnectCallback) => void;
     /** Stops the client `id` for good and removes it from `ipc.of`. */
     readonly disconnect: (id: string) => void;
     /** Creates `ipc.server` for a local socket (default path `socketRoot + appspace + id`). */
     readonly serve: {
       (path?: string | null, callback?: ServeCallback): void;
+      (callback?: ServeCallback): void;
+    };
+    /**
+     * node-ipc-rs: creates `ipc.server` over existing streams: each is one connection, announced
+     * at `start()`; `ipc.server.attach(stream)` adds more.
+     */
+    readonly serveStream: {
+      (stream?: import('node:stream').Duplex | StreamPair | null, callback?: ServeCallback): void;
       (callback?: ServeCallback): void;
     };
     /** Creates `ipc.server` for TCP (TLS when `config.tls`) or UDP. */

@@ -158,6 +158,6 @@ test('the declarations name what the modules export at run time', async () => {
   const rootProps = [...root.matchAll(/^ {4}readonly (\w+):/gm)].map((m) => m[1]).sort();
   const ipc = require(ROOT);
   const hidden = Object.getOwnPropertyNames(ipc).filter((k) => !Object.keys(ipc).includes(k));
-  const methods = ['log', 'connectTo', 'connectToNet', 'disconnect', 'serve', 'serveNet'];
+  const methods = ['log', 'connectTo', 'connectToNet', 'connectToStream', 'disconnect', 'serve', 'serveNet', 'serveStream'];
   assert.deepStrictEqual(rootProps, hidden.filter((k) => k !== '__esModule' && !methods.includes(k)).sort());
 });
