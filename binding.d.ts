@@ -25,6 +25,15 @@ export interface AddressInfo {
  */
 export declare function batchFrames(): Array<string>
 
+/** The assured profile's TLS rule for a client or server. Returns `"CODE|message"` when refused. */
+export declare function checkAssuredTls(settings: TlsSettings, server: boolean): string | null
+
+/**
+ * Checks (and, when missing, creates) the socket root of a local server at `path`. Returns
+ * `"CODE|message"` when the server must not start.
+ */
+export declare function checkLocalServer(root: string, path: string, rules: LocalServerRules): string | null
+
 /**
  * Stops listening (accepted connections stay open) and removes the socket file; also closes a
  * UDP socket.
@@ -68,6 +77,14 @@ export declare function listen(hostOrPath: string, port: number, opts: ServerOpt
 /** The local address of a TCP connection (`None` for local sockets, as Node's `address()` is `{}`). */
 export declare function localAddress(id: number): AddressInfo | null
 
+/** What a local server's start checks (see `socket_root::LocalRules`). */
+export interface LocalServerRules {
+  assured: boolean
+  secure: boolean
+  create: boolean
+  refuseNonSocket: boolean
+}
+
 /**
  * Stops (`true`) or restarts reading a connection. While paused nothing is read, so the kernel's
  * buffers fill and the peer's writes back up; a paused connection with nothing to write does not
@@ -86,6 +103,16 @@ export declare function pendingBytes(id: number): number
  * `node_ipc_rs::config::pipe_path`); the shim uses it on Windows.
  */
 export declare function pipePath(path: string): string
+
+export declare function profileDefaults(): ProfileDefaults
+
+/** node-ipc 14's defaults for the guarded/assured limits (the core's numbers, so JS uses the same). */
+export interface ProfileDefaults {
+  maxMessageSize: number
+  maxPendingBytes: number
+  maxEventNameLength: number
+  messageTimeout: number
+}
 
 /** Polls a listener again after an accept error paused it. */
 export declare function resumeListen(id: number): void
@@ -127,6 +154,11 @@ export interface SocketOptions {
   raw: boolean
   /** Largest accepted frame in bytes (delimiter excluded); absent for no limit. */
   maxFrame?: number
+  /**
+   * Milliseconds an unfinished frame may wait before the connection is dropped with
+   * `ERR_IPC_MESSAGE_TIMEOUT` (node-ipc 14's `messageTimeout`); absent or 0 for no limit.
+   */
+  messageTimeout?: number
   /** TLS settings; absent for plain sockets. */
   tls?: TlsSettings
   /** Client: local address to bind before connecting (TCP). */

@@ -226,7 +226,13 @@ function onClientSocketClose(client, socket) {
   clearTimer(socket);
   client.log('connection closed', client.id, client.path, client.retriesRemaining, 'tries remaining of', client.config.maxRetries);
   // (an existing stream cannot be opened again: its close is final)
-  if (client.config.stopRetrying || client.retriesRemaining < 1 || client.explicitlyDisconnected || client.protocolViolation || client.stream !== undefined) {
+  if (
+    client.config.stopRetrying ||
+    client.retriesRemaining < 1 ||
+    client.explicitlyDisconnected ||
+    client.protocolViolation ||
+    client.stream !== undefined
+  ) {
     client.publish('disconnect');
     client.log(client.config.id, 'exceeded connection rety amount of', ' or stopRetrying flag set.');
     socket.destroy();

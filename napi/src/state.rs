@@ -181,15 +181,24 @@ impl State {
         let due: Vec<u32> = self.deadlines.iter().filter(|(_, at)| **at <= now).map(|(id, _)| *id).collect();
         for id in due {
             self.deadlines.remove(&id);
-            let Some(Entry::Conn(c)) = self.entries.get(&id) else { continue };
-            match c.conn.inbound().check_timeout(now) {
+            // (stream-transport connections follow the same rule: see `stream::StreamConn`)
+            let (inbound, stream) = match self.entries.get(&id) {
+                Some(Entry::Conn(c)) => (c.conn.inbound(), false),
+                Some(Entry::Stream(c)) => (c.inbound(), true),
+                _ => continue,
+            };
+            match inbound.check_timeout(now) {
                 Err(e) => {
                     evs.push(Ev::Error(id, e.code().into(), e.to_string()));
                     self.push_close(id, true, evs);
-                    self.remove_conn(id);
+                    if stream {
+                        self.entries.remove(&id);
+                    } else {
+                        self.remove_conn(id);
+                    }
                 }
                 Ok(()) => {
-                    if let Some(at) = c.conn.inbound().deadline() {
+                    if let Some(at) = inbound.deadline() {
                         self.deadlines.insert(id, at);
                     }
                 }

@@ -14,6 +14,7 @@
 
 use std::io;
 use std::ptr;
+use std::time::Instant;
 
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -58,6 +59,11 @@ struct Pushed {
 }
 
 impl StreamConn {
+    /// The receive side (for the remainder-age timer in `state`).
+    pub(crate) fn inbound(&self) -> &Inbound {
+        &self.inbound
+    }
+
     /// Takes ciphertext into the TLS session and the plaintext out of it, into `rbuf` (or
     /// `p.data` in raw mode).
     fn push_tls(&mut self, mut chunk: &[u8], p: &mut Pushed) -> std::result::Result<(), Failure> {
@@ -152,7 +158,9 @@ pub fn stream_open(settings: u32) -> Either<u32, String> {
             }
         };
         let handshaking = tls.is_some();
-        let conn = StreamConn { inbound: Inbound::new(copts.decoder()), tls, handshaking };
+        let mut inbound = Inbound::new(copts.decoder());
+        inbound.set_message_timeout(copts.message_timeout);
+        let conn = StreamConn { inbound, tls, handshaking };
         let id = st.alloc_id();
         st.entries.insert(id, Entry::Stream(Box::new(conn)));
         Ok(id)
@@ -174,6 +182,7 @@ pub fn stream_data(id: u32, chunk: BufferSlice) {
     with_state(|st| {
         let Some(Entry::Stream(c)) = st.entries.get_mut(&id) else { return };
         let mut p = Pushed::default();
+        let mut rearm = false;
         let (frames, error) = if c.tls.is_some() {
             match c.push_tls(&chunk, &mut p) {
                 Ok(()) => c.frame(None, &mut st.read_buf, &mut st.batch),
@@ -187,6 +196,19 @@ pub fn stream_data(id: u32, chunk: BufferSlice) {
         };
         // Frames before an oversize one are still delivered, then the error closes the stream.
         p.frames = frames;
+        // node-ipc 14's remainder-age rule, with the native connections' clock and timer.
+        if c.inbound.message_timeout().is_some() {
+            match c.inbound.note_remainder(Instant::now()) {
+                Some(at) => {
+                    if st.deadlines.insert(id, at).is_none() {
+                        rearm = true;
+                    }
+                }
+                None => {
+                    st.deadlines.remove(&id);
+                }
+            }
+        }
         if let Some(e) = error {
             p.failure = Some(Failure::Frame(e));
         }
@@ -218,6 +240,10 @@ pub fn stream_data(id: u32, chunk: BufferSlice) {
             // (byte counts: JS counts what moved through the Node stream itself)
             evs.push(Ev::Close(id, true, 0, 0));
             st.entries.remove(&id);
+            st.deadlines.remove(&id);
+        }
+        if rearm {
+            st.schedule_timer();
         }
     });
     for ev in evs {
@@ -298,6 +324,7 @@ pub fn stream_free(id: u32) {
     with_state(|st| {
         if let Some(Entry::Stream(_) | Entry::StreamSettings(_)) = st.entries.get(&id) {
             st.entries.remove(&id);
+            st.deadlines.remove(&id);
         }
     });
 }
