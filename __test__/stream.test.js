@@ -132,7 +132,8 @@ test("node-ipc's clusterUnixSocket: two workers serve one path, a reconnecting c
       i = buffered.indexOf('\n');
     }
   });
-  const exited = new Promise((r) => primary.on('exit', (code) => r(code)));
+  // 'close', not 'exit': the primary's last stdout lines may still be in flight at 'exit'.
+  const exited = new Promise((r) => primary.on('close', (code) => r(code)));
   const cli = newIpc('client');
   try {
     await within(
