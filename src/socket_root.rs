@@ -17,6 +17,16 @@ use crate::profile::SetupError;
 
 /// node-ipc 14's default socket root, as it computes it in Node: `$XDG_RUNTIME_DIR/node-ipc/`, or
 /// `<os.tmpdir()>/node-ipc-<uid>/` (`os.tmpdir()`: `$TMPDIR`, `$TMP`, `$TEMP` or `/tmp`).
+#[cfg(not(unix))]
+pub fn v14_default() -> String {
+    // node-ipc 14 on Windows: `/node-ipc-<user>/` (characters outside [A-Za-z0-9_.-] become `_`).
+    let user = std::env::var("USERNAME").unwrap_or_default();
+    let user: String =
+        user.chars().map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '_' }).collect();
+    format!("/node-ipc-{user}/")
+}
+
+#[cfg(unix)]
 pub fn v14_default() -> String {
     let non_empty = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
     if let Some(runtime) = non_empty("XDG_RUNTIME_DIR") {
@@ -103,10 +113,18 @@ pub fn check_local_server(root: &str, path: &str, rules: LocalRules) -> Result<(
     Ok(())
 }
 
+#[cfg_attr(not(unix), allow(dead_code))]
 fn root_error(message: String) -> SetupError {
     SetupError::new("ERR_IPC_SOCKET_ROOT", message)
 }
 
+// (Windows: node-ipc 14 neither creates nor checks a root for named pipes.)
+#[cfg(not(unix))]
+fn prepare_root(_dir: &Path, _secure: bool) -> Result<(), SetupError> {
+    Ok(())
+}
+
+#[cfg(unix)]
 fn prepare_root(dir: &Path, secure: bool) -> Result<(), SetupError> {
     use std::os::unix::fs::{DirBuilderExt, MetadataExt};
     std::fs::DirBuilder::new()
@@ -136,6 +154,12 @@ fn prepare_root(dir: &Path, secure: bool) -> Result<(), SetupError> {
     Ok(())
 }
 
+#[cfg(not(unix))]
+fn refuse_non_socket(_path: &Path) -> Result<(), SetupError> {
+    Ok(())
+}
+
+#[cfg(unix)]
 fn refuse_non_socket(path: &Path) -> Result<(), SetupError> {
     use std::os::unix::fs::FileTypeExt;
     match std::fs::symlink_metadata(path) {
@@ -147,7 +171,7 @@ fn refuse_non_socket(path: &Path) -> Result<(), SetupError> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
