@@ -12,12 +12,13 @@ use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::mpsc;
 
-use super::conn::{read_loop, send_event, write_loop, Incoming, Outbox, ReadEnd, Signal, WriteEnd};
+use super::conn::{read_loop, send_event, write_loop, Checks, Incoming, Outbox, ReadEnd, Signal, WriteEnd};
 use super::server::quiet_write_error;
 use super::tls::ClientTls;
 use super::{Config, Error, ErrorCode, Message, Result};
 use crate::flow::BACKPRESSURE_MESSAGE;
 use crate::net::Endpoint;
+use crate::profile::Profile;
 
 /// What a [`Client`] reports (node-ipc's client events).
 ///
@@ -59,6 +60,8 @@ fn retries_to_u64(r: Option<u32>) -> u64 {
 
 struct ClientShared {
     out: Outbox,
+    /// The profile's rules.
+    checks: Arc<Checks>,
     retry_ms: AtomicU64,
     max_retries: AtomicU64,
     retries_remaining: AtomicU64,
@@ -268,8 +271,32 @@ impl Client {
 
     fn start(target: Target, config: &Config) -> Client {
         let max = retries_to_u64(config.max_retries);
+        // Settings refused up front (a profile setting, assured without mutual TLS) end the client
+        // at once with an `Error` and `Destroy`, like unusable TLS settings.
+        let net = matches!(target, Target::Net(..) | Target::Addr(_));
+        let (checks, refused) = match config.checks() {
+            Ok(c) => (c, None),
+            Err(e) => (Config::default().checks().expect("the default settings are valid"), Some(e)),
+        };
+        let setup = (|| -> Result<Option<ClientTls>> {
+            if let Some(e) = refused {
+                return Err(e);
+            }
+            if net && config.profile == Profile::Assured {
+                crate::profile::check_assured_network(config.tls.is_some(), false)?;
+                if let Some(t) = &config.tls {
+                    crate::profile::check_assured_tls(&t.options()?, false)?;
+                }
+            }
+            // TLS only for TCP targets; the settings are read and checked once, here.
+            match &config.tls {
+                Some(t) if net => Ok(Some(t.connector()?)),
+                _ => Ok(None),
+            }
+        })();
         let shared = Arc::new(ClientShared {
-            out: Outbox::new(&config.delimiter_checked(), config.max_pending),
+            out: Outbox::new(&config.delimiter_checked(), config.max_pending, checks.clone()),
+            checks,
             retry_ms: AtomicU64::new(config.retry.as_millis().min(u64::MAX as u128) as u64),
             max_retries: AtomicU64::new(max),
             retries_remaining: AtomicU64::new(max),
@@ -279,13 +306,7 @@ impl Client {
             destroyed: Signal::default(),
         });
         let (tx, rx) = mpsc::channel(config.event_queue.max(1));
-        // TLS only for TCP targets; the settings are read and checked once, here.
-        let tls = match (&config.tls, &target) {
-            (Some(t), Target::Net(..) | Target::Addr(_)) => Some(t.connector()),
-            _ => None,
-        };
-        let config = Config { tls: None, ..config.clone() };
-        tokio::spawn(supervise(target, tls, shared.clone(), config, tx));
+        tokio::spawn(supervise(target, setup, shared.clone(), tx));
         Client { handle: ClientHandle { shared }, events: rx, pending: Vec::new().into_iter() }
     }
 
@@ -357,15 +378,13 @@ async fn open(target: &Target, tls: Option<&ClientTls>) -> Result<Conn> {
 
 async fn supervise(
     target: Target,
-    tls: Option<Result<ClientTls>>,
+    setup: Result<Option<ClientTls>>,
     shared: Arc<ClientShared>,
-    config: Config,
     tx: mpsc::Sender<Vec<ClientEvent>>,
 ) {
-    let tls = match tls {
-        None => None,
-        Some(Ok(t)) => Some(t),
-        Some(Err(e)) => {
+    let tls = match setup {
+        Ok(t) => t,
+        Err(e) => {
             // Unusable settings: no attempt can succeed.
             send_event(&tx, ClientEvent::Error(e)).await;
             shared.out.mark_closed();
@@ -387,6 +406,7 @@ async fn supervise(
             _ = abandon => None,
             r = open(&target, tls.as_ref()) => Some(r),
         };
+        let mut violation = false;
         match attempt {
             None => break, // disconnect() before connecting: just destroy
             Some(Err(e)) => send_event(&tx, ClientEvent::Error(e)).await,
@@ -395,27 +415,29 @@ async fn supervise(
                 send_event(&tx, ClientEvent::Connect).await;
                 let max = shared.max_retries.load(Ordering::SeqCst);
                 shared.retries_remaining.store(max, Ordering::SeqCst);
-                let error = match conn {
-                    Conn::Local(r, w) => run_conn(r, w, &shared, &config, &tx).await,
+                let (error, violated) = match conn {
+                    Conn::Local(r, w) => run_conn(r, w, &shared, &tx).await,
                     Conn::Tcp(s) => {
                         let (r, w) = s.into_split();
-                        run_conn(r, w, &shared, &config, &tx).await
+                        run_conn(r, w, &shared, &tx).await
                     }
                     Conn::Tls(s) => {
                         let (r, w) = tokio::io::split(*s);
-                        run_conn(r, w, &shared, &config, &tx).await
+                        run_conn(r, w, &shared, &tx).await
                     }
                 };
                 shared.connected.store(false, Ordering::SeqCst);
                 if let Some(e) = error {
                     send_event(&tx, ClientEvent::Error(e)).await;
                 }
+                violation = violated;
             }
         }
-        // The socket closed (or the attempt failed): give up, or wait and try again.
+        // The socket closed (or the attempt failed): give up, or wait and try again. Under fast,
+        // guarded and assured a protocol violation ends the client (node-ipc 14).
         send_event(&tx, ClientEvent::Disconnect).await;
         let remaining = shared.retries_remaining.load(Ordering::SeqCst);
-        if shared.explicit.is_set() || shared.stop_retrying.load(Ordering::SeqCst) || remaining < 1 {
+        if violation || shared.explicit.is_set() || shared.stop_retrying.load(Ordering::SeqCst) || remaining < 1 {
             break;
         }
         let wait = Duration::from_millis(shared.retry_ms.load(Ordering::SeqCst));
@@ -435,14 +457,14 @@ async fn supervise(
     send_event(&tx, ClientEvent::Destroy).await;
 }
 
-/// Runs one established connection; returns the error to report, if any.
+/// Runs one established connection; returns the error to report, if any, and whether a protocol
+/// violation ended it under a profile that then stops reconnecting.
 async fn run_conn<R, W>(
     mut rd: R,
     wr: W,
     shared: &Arc<ClientShared>,
-    config: &Config,
     tx: &mpsc::Sender<Vec<ClientEvent>>,
-) -> Option<Error>
+) -> (Option<Error>, bool)
 where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
@@ -458,13 +480,17 @@ where
         Incoming::Error(e) => ClientEvent::Error(e),
     };
     let delimiter = shared.out.delimiter().to_vec();
-    let end = read_loop(&mut rd, &delimiter, config.max_frame, config.raw, &kill, tx, map).await;
+    let end = read_loop(&mut rd, &delimiter, &shared.checks, &kill, tx, map).await;
     kill.fire();
     let wend = writer.await.ok();
+    let closes = shared.checks.closes();
     match (end, wend) {
-        (_, Some(WriteEnd::Backpressure)) => Some(Error::protocol(ErrorCode::Backpressure, BACKPRESSURE_MESSAGE)),
-        (ReadEnd::Io(e), _) => Some(Error::from(e)),
-        (_, Some(WriteEnd::Io(e))) if !quiet_write_error(&e) => Some(Error::from(e)),
-        _ => None,
+        (_, Some(WriteEnd::Backpressure)) => {
+            (Some(Error::protocol(ErrorCode::Backpressure, BACKPRESSURE_MESSAGE)), closes)
+        }
+        (ReadEnd::Violation, _) => (None, true),
+        (ReadEnd::Io(e), _) => (Some(Error::from(e)), false),
+        (_, Some(WriteEnd::Io(e))) if !quiet_write_error(&e) => (Some(Error::from(e)), false),
+        _ => (None, false),
     }
 }

@@ -3,18 +3,87 @@
 
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{mpsc, Notify};
 
-use super::{Error, Result};
+use super::{Config, Error, Result};
 use crate::codec::FrameDecoder;
 use crate::error::ErrorCode;
 use crate::flow::{Admit, WriteLimits, BACKPRESSURE_MESSAGE};
 use crate::inbound::Inbound;
 use crate::message::{self, Message};
+use crate::profile::{self, Profile, Rules, SetupError};
+
+/// The profile checks of one endpoint ([`Config::profile`] and its limits), shared by its
+/// connections: the name rules for sends and receives, the send-side frame limit, the remainder
+/// timeout, and whether a received violation ends the connection.
+#[derive(Debug)]
+pub(crate) struct Checks {
+    pub(crate) rules: Rules,
+    /// The frame limit sends are held to (guarded/assured; `None` otherwise).
+    send_max: Option<usize>,
+    pub(crate) max_frame: Option<usize>,
+    pub(crate) message_timeout: Option<Duration>,
+    pub(crate) raw: bool,
+    pub(crate) identify: bool,
+}
+
+impl Checks {
+    pub(crate) fn new(config: &Config) -> Result<Checks> {
+        let p = config.profile;
+        if p.is_limited() {
+            let zero = [("maxMessageSize", config.max_frame), ("maxPendingBytes", config.max_pending)]
+                .into_iter()
+                .find(|(_, v)| *v == Some(0));
+            if let Some((name, _)) = zero {
+                return Err(
+                    SetupError::new("ERR_INVALID_ARG_VALUE", format!("{name} must be a positive integer")).into()
+                );
+            }
+        }
+        let rules = Rules::new(
+            p,
+            config.max_event_name_length,
+            config.allow_reserved_events,
+            config.allowed_events.as_deref(),
+        )?;
+        Ok(Checks {
+            rules,
+            send_max: if p.is_limited() { config.max_frame } else { None },
+            max_frame: config.max_frame,
+            message_timeout: if p.is_limited() { config.message_timeout.filter(|d| !d.is_zero()) } else { None },
+            raw: config.raw || p == Profile::Raw,
+            identify: config.identify_peer.unwrap_or(p == Profile::Default),
+        })
+    }
+
+    /// A received violation ends the connection (fast, guarded, assured).
+    pub(crate) fn closes(&self) -> bool {
+        self.rules.profile().closes_on_violation()
+    }
+
+    /// Encodes `{ty, data}` into `buf` under the send rules; on a refusal `buf` is left as it was.
+    pub(crate) fn encode_into<T: Serialize + ?Sized>(
+        &self,
+        buf: &mut Vec<u8>,
+        ty: &str,
+        data: &T,
+        delimiter: &[u8],
+    ) -> Result<()> {
+        self.rules.check_event(ty)?;
+        let start = buf.len();
+        message::encode_into(buf, ty, data, delimiter)?;
+        if let Err(v) = profile::check_frame_size(buf.len() - start - delimiter.len(), self.send_max) {
+            buf.truncate(start);
+            return Err(v.into());
+        }
+        Ok(())
+    }
+}
 
 /// A one-shot, level-triggered signal: once fired, every present and future `wait` returns.
 #[derive(Debug, Default)]
@@ -71,16 +140,19 @@ pub(crate) struct Outbox {
     abort: Notify,
     delimiter: Box<[u8]>,
     limits: WriteLimits,
+    /// The profile's send rules.
+    checks: Arc<Checks>,
 }
 
 impl Outbox {
-    pub(crate) fn new(delimiter: &[u8], max_pending: Option<usize>) -> Outbox {
+    pub(crate) fn new(delimiter: &[u8], max_pending: Option<usize>, checks: Arc<Checks>) -> Outbox {
         Outbox {
             state: Mutex::new(OutState::default()),
             notify: Notify::new(),
             abort: Notify::new(),
             delimiter: delimiter.into(),
             limits: WriteLimits { max_pending, ..WriteLimits::default() },
+            checks,
         }
     }
 
@@ -92,9 +164,9 @@ impl Outbox {
         &self.delimiter
     }
 
-    /// Queues one frame.
+    /// Queues one frame (refused, with nothing queued, when the profile's send rules say so).
     pub(crate) fn emit<T: Serialize + ?Sized>(&self, ty: &str, data: &T) -> Result<()> {
-        self.push(|buf, delimiter| message::encode_into(buf, ty, data, delimiter).map_err(Error::from))
+        self.push(|buf, delimiter| self.checks.encode_into(buf, ty, data, delimiter))
     }
 
     /// Queues bytes as they are (raw mode, or a frame encoded once for a broadcast).
@@ -257,6 +329,9 @@ pub(crate) enum ReadEnd {
     Io(io::Error),
     /// An oversize frame: the error was delivered, the connection must be dropped.
     TooLarge,
+    /// A violation under fast, guarded or assured (a bad frame, an oversize or timed-out one):
+    /// the error was delivered, the connection must be dropped, a client must not reconnect.
+    Violation,
     /// `kill` fired.
     Killed,
     /// Nobody listens to events any more.
@@ -266,12 +341,15 @@ pub(crate) enum ReadEnd {
 const READ_CHUNK: usize = 64 * 1024;
 const MIN_SPARE: usize = 16 * 1024;
 
-/// Reads until EOF, error, oversize frame or `kill`, delivering one batch of items per read.
+/// Reads until EOF, error, a violation that ends the connection, or `kill`, delivering one batch
+/// of items per read. Frames are decoded under `checks` (the profile's rules); under fast, guarded
+/// and assured the first violation is delivered and ends the connection (frames after it are
+/// not), and so does an unfinished frame older than `messageTimeout` (node-ipc 14's rule, kept by
+/// [`Inbound`]).
 pub(crate) async fn read_loop<R, E, F>(
     rd: &mut R,
     delimiter: &[u8],
-    max_frame: Option<usize>,
-    raw: bool,
+    checks: &Checks,
     kill: &Signal,
     tx: &mpsc::Sender<Vec<E>>,
     mut map: F,
@@ -280,9 +358,12 @@ where
     R: AsyncRead + Unpin,
     F: FnMut(Incoming) -> E,
 {
-    let mut inbound = Inbound::new((!raw).then(|| FrameDecoder::new(delimiter, max_frame)));
+    let raw = checks.raw;
+    let mut inbound = Inbound::new((!raw).then(|| FrameDecoder::new(delimiter, checks.max_frame)));
+    inbound.set_message_timeout(checks.message_timeout);
     let dlen = delimiter.len();
     loop {
+        let deadline = inbound.deadline();
         let buf = inbound.buffer_mut();
         if buf.capacity() - buf.len() < MIN_SPARE {
             buf.reserve(READ_CHUNK.max(buf.len()));
@@ -290,7 +371,16 @@ where
         let r = tokio::select! {
             biased;
             _ = kill.wait() => return ReadEnd::Killed,
-            r = rd.read_buf(buf) => r,
+            r = rd.read_buf(buf) => Some(r),
+            _ = sleep_until_some(deadline) => None,
+        };
+        let Some(r) = r else {
+            if let Err(e) = inbound.check_timeout(Instant::now()) {
+                let item = map(Incoming::Error(Error::protocol(ErrorCode::MessageTimeout, e.to_string())));
+                let _ = tx.send(vec![item]).await;
+                return ReadEnd::Violation;
+            }
+            continue;
         };
         let eof = match r {
             Ok(0) => true,
@@ -299,7 +389,7 @@ where
             Err(e) => return ReadEnd::Io(e),
         };
         let mut batch: Vec<E> = Vec::new();
-        let mut too_large = false;
+        let mut end = None;
         if raw || !eof {
             let d = inbound.decode();
             let bytes = inbound.batch(&d);
@@ -311,21 +401,28 @@ where
                 let mut start = 0;
                 for _ in 0..d.frames {
                     let len = memchr::memmem::find(&bytes[start..], delimiter).expect("a complete frame");
-                    let item = match message::decode(&bytes[start..start + len]) {
-                        Ok(m) => Incoming::Message(m),
-                        Err((code, msg)) => Incoming::Error(Error::protocol(code, msg)),
-                    };
-                    batch.push(map(item));
+                    match checks.rules.decode(&bytes[start..start + len]) {
+                        Ok(m) => batch.push(map(Incoming::Message(m))),
+                        Err(v) => {
+                            batch.push(map(Incoming::Error(v.into())));
+                            if checks.closes() {
+                                end = Some(ReadEnd::Violation);
+                                break;
+                            }
+                        }
+                    }
                     start += len + dlen;
                 }
-                if let Some(e) = &d.error {
+                if let (Some(e), None) = (&d.error, &end) {
                     batch.push(map(Incoming::Error(Error::protocol(ErrorCode::FrameTooLarge, e.to_string()))));
-                    too_large = true;
+                    end = Some(if checks.closes() { ReadEnd::Violation } else { ReadEnd::TooLarge });
                 }
             }
             inbound.consume(&d);
+            inbound.note_remainder(Instant::now());
         }
-        if eof && !raw && inbound.partial_len() > 0 {
+        // (node-ipc 14's profiles report nothing for a peer that closes mid-frame)
+        if eof && !raw && inbound.partial_len() > 0 && !checks.closes() {
             let msg = format!("connection closed with {} bytes of an unfinished frame", inbound.partial_len());
             batch.push(map(Incoming::Error(Error::protocol(ErrorCode::IncompleteFrame, msg))));
         }
@@ -336,12 +433,20 @@ where
                 r = tx.send(batch) => if r.is_err() { return ReadEnd::Gone },
             }
         }
-        if too_large {
-            return ReadEnd::TooLarge;
+        if let Some(end) = end {
+            return end;
         }
         if eof {
             return ReadEnd::Eof;
         }
+    }
+}
+
+/// Sleeps until `deadline`, or forever when there is none.
+async fn sleep_until_some(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
     }
 }
 

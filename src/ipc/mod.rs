@@ -96,6 +96,7 @@ use std::time::Duration;
 
 pub use crate::error::ErrorCode;
 pub use crate::message::Message;
+pub use crate::profile::Profile;
 pub use client::{Client, ClientEvent, ClientHandle};
 pub use server::{Peer, Server, ServerEvent, ServerHandle};
 pub use tls::TlsConfig;
@@ -162,6 +163,30 @@ pub struct Config {
     /// [`Client::connect_addr`]) over TLS (rustls). `None` (the default): plain TCP. Unix sockets
     /// and UDP never use TLS (node-ipc's local clients never do either).
     pub tls: Option<TlsConfig>,
+    /// `parser`: node-ipc 14's profile ([`Profile`]). [`Profile::Default`] (the default) keeps
+    /// node-ipc 9/12 behaviour. Build the config with [`Config::with_profile`] to get node-ipc
+    /// 14's limits for guarded and assured as well. Under fast, guarded and assured a received
+    /// violation ends the connection (a client does not reconnect) and a send violation is
+    /// refused with the error; assured also refuses unauthenticated transports.
+    pub profile: Profile,
+    /// `maxEventNameLength` (guarded, assured): longest event name in UTF-16 units (default 256).
+    pub max_event_name_length: usize,
+    /// `messageTimeout` (guarded, assured): how long an unfinished frame may wait before the
+    /// connection is dropped with `ERR_IPC_MESSAGE_TIMEOUT`. `None`: no limit (the default;
+    /// [`Config::with_profile`] sets node-ipc 14's 30 s for guarded and assured).
+    pub message_timeout: Option<Duration>,
+    /// `allowReservedEvents` (guarded): let peers send lifecycle names (`connect`, `error`, …).
+    pub allow_reserved_events: bool,
+    /// `allowedEvents` (assured, required): the event names that may be sent and received.
+    pub allowed_events: Option<Vec<String>>,
+    /// `secureSocketRoot`: a local server needs an owner-only socket root (created 0700 when
+    /// missing, refused with `ERR_IPC_SOCKET_ROOT` otherwise, never `chmod`ed). `None` (the
+    /// default): required by assured only. With the default `socket_root` `/tmp/`, a secure root
+    /// means node-ipc 14's per-user one ([`crate::socket_root::v14_default`]).
+    pub secure_socket_root: Option<bool>,
+    /// `identifyPeer`: a server learns each [`Peer::id`] from received `data.id`. `None` (the
+    /// default): yes under [`Profile::Default`] (node-ipc 9/12), no under node-ipc 14's profiles.
+    pub identify_peer: Option<bool>,
 }
 
 impl Default for Config {
@@ -186,14 +211,71 @@ impl Default for Config {
             stop_retrying: false,
             event_queue: 256,
             tls: None,
+            profile: Profile::Default,
+            max_event_name_length: crate::profile::DEFAULT_MAX_EVENT_NAME_LENGTH,
+            message_timeout: None,
+            allow_reserved_events: false,
+            allowed_events: None,
+            secure_socket_root: None,
+            identify_peer: None,
         }
     }
 }
 
 impl Config {
-    /// node-ipc's local socket path for `id`: `socket_root + appspace + id`.
+    /// This config under node-ipc 14's `profile`, with that profile's defaults: guarded and
+    /// assured get `maxMessageSize` 1 MiB ([`max_frame`](Config::max_frame)), `maxPendingBytes`
+    /// 8 MiB ([`max_pending`](Config::max_pending)) and `messageTimeout` 30 s; raw sets
+    /// [`raw`](Config::raw). Change any of them afterwards.
+    ///
+    /// ```
+    /// use node_ipc_rs::ipc::Config;
+    /// use node_ipc_rs::Profile;
+    ///
+    /// let c = Config { allowed_events: Some(vec!["ping".into()]), ..Config::default() }.with_profile(Profile::Assured);
+    /// assert_eq!(c.max_frame, Some(1024 * 1024));
+    /// assert_eq!(c.message_timeout, Some(std::time::Duration::from_secs(30)));
+    /// ```
+    pub fn with_profile(mut self, profile: Profile) -> Config {
+        use crate::profile::*;
+        self.profile = profile;
+        if profile.is_limited() {
+            self.max_frame = Some(DEFAULT_MAX_MESSAGE_SIZE);
+            self.max_pending = Some(DEFAULT_MAX_PENDING_BYTES);
+            self.message_timeout = Some(Duration::from_millis(DEFAULT_MESSAGE_TIMEOUT_MS));
+        }
+        if profile == Profile::Raw {
+            self.raw = true;
+        }
+        self
+    }
+
+    /// node-ipc's local socket path for `id`: `socket_root + appspace + id` (with the socket root
+    /// [`socket_root_in_use`](Config::socket_root_in_use)).
     pub fn socket_path(&self, id: &str) -> String {
-        crate::config::socket_path(&self.socket_root, &self.appspace, id)
+        crate::config::socket_path(&self.socket_root_in_use(), &self.appspace, id)
+    }
+
+    /// Whether local servers need a secure socket root: `secure_socket_root`, or assured.
+    pub fn wants_secure_root(&self) -> bool {
+        self.secure_socket_root.unwrap_or(self.profile == Profile::Assured)
+    }
+
+    /// The socket root local paths are built from: `socket_root`, except that node-ipc 9/12's
+    /// default `/tmp/` (shared by every user, never a secure root) stands for node-ipc 14's
+    /// per-user root when a secure root is wanted — where node-ipc 14 peers put their sockets.
+    pub fn socket_root_in_use(&self) -> String {
+        if self.socket_root == crate::config::DEFAULT_SOCKET_ROOT && self.wants_secure_root() {
+            crate::socket_root::v14_default()
+        } else {
+            self.socket_root.clone()
+        }
+    }
+
+    /// The profile checks these settings describe, validated (`ERR_INVALID_ARG_VALUE` for an
+    /// assured config without `allowed_events`, a zero limit, …).
+    pub(crate) fn checks(&self) -> Result<std::sync::Arc<conn::Checks>> {
+        conn::Checks::new(self).map(std::sync::Arc::new)
     }
 
     fn delimiter_checked(&self) -> Vec<u8> {
@@ -227,9 +309,12 @@ fn hostname() -> String {
 #[non_exhaustive]
 pub enum Error {
     /// A received frame was rejected (`ERR_IPC_INVALID_JSON`, `ERR_IPC_INVALID_MESSAGE`,
-    /// `ERR_IPC_INVALID_EVENT`, `ERR_IPC_FRAME_TOO_LARGE`, `ERR_IPC_INCOMPLETE_FRAME`), or a send
-    /// refused by the pending-bytes cap (`ERR_IPC_BACKPRESSURE`). Only `FrameTooLarge` and
-    /// `Backpressure` end the connection.
+    /// `ERR_IPC_INVALID_EVENT`, `ERR_IPC_FRAME_TOO_LARGE`, `ERR_IPC_INCOMPLETE_FRAME`; under
+    /// node-ipc 14's profiles also `ERR_IPC_EVENT_TOO_LARGE`, `ERR_IPC_RESERVED_EVENT`,
+    /// `ERR_IPC_EVENT_NOT_ALLOWED`, `ERR_IPC_MESSAGE_TIMEOUT`), or a send refused by the
+    /// pending-bytes cap (`ERR_IPC_BACKPRESSURE`) or a profile's send rules. Under
+    /// [`Profile::Default`] only `FrameTooLarge` and `Backpressure` end the connection; under fast,
+    /// guarded and assured every received violation does.
     Protocol {
         /// The code.
         code: ErrorCode,
@@ -254,6 +339,11 @@ pub enum Error {
     },
     /// Invalid TLS settings (`ERR_IPC_TLS_CONFIGURATION`), e.g. a server without a certificate.
     TlsConfig(crate::tls::TlsConfigError),
+    /// Settings refused before anything is opened: an invalid profile setting
+    /// (`ERR_INVALID_ARG_VALUE`), a transport the assured profile does not accept
+    /// (`ERR_IPC_ASSURED_TRANSPORT`, `ERR_IPC_ASSURED_TLS`), an unsafe socket root
+    /// (`ERR_IPC_SOCKET_ROOT`) or a non-socket at the path (`ERR_IPC_UNLINK_NOT_SOCKET`).
+    Setup(crate::profile::SetupError),
 }
 
 /// `Result` with [`Error`].
@@ -277,6 +367,7 @@ impl Error {
             Error::Io(e) => errno_name(e),
             Error::Tls { code, .. } => Some(code),
             Error::TlsConfig(e) => Some(e.code()),
+            Error::Setup(e) => Some(e.code),
             _ => None,
         }
     }
@@ -331,6 +422,7 @@ impl fmt::Display for Error {
             Error::Closed => f.write_str("the connection is closed"),
             Error::Tls { code, error } => write!(f, "{code}: {error}"),
             Error::TlsConfig(e) => write!(f, "{}: {e}", e.code()),
+            Error::Setup(e) => write!(f, "{e}"),
         }
     }
 }
@@ -342,8 +434,21 @@ impl std::error::Error for Error {
             Error::Json(e) => Some(e),
             Error::Tls { error, .. } => Some(error),
             Error::TlsConfig(e) => Some(e),
+            Error::Setup(e) => Some(e),
             _ => None,
         }
+    }
+}
+
+impl From<crate::profile::SetupError> for Error {
+    fn from(e: crate::profile::SetupError) -> Self {
+        Error::Setup(e)
+    }
+}
+
+impl From<crate::profile::Violation> for Error {
+    fn from(v: crate::profile::Violation) -> Self {
+        Error::Protocol { code: v.code, message: v.message }
     }
 }
 

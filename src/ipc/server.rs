@@ -18,11 +18,13 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use super::conn::{read_loop, send_event, write_loop, Incoming, Outbox, ReadEnd, Signal, WriteEnd};
+use super::conn::{read_loop, send_event, write_loop, Checks, Incoming, Outbox, ReadEnd, Signal, WriteEnd};
 use super::local::{self, inode_of, LocalListener};
 use super::{Config, Error, ErrorCode, Message, Result};
 use crate::flow::BACKPRESSURE_MESSAGE;
 use crate::net::Endpoint;
+use crate::profile::Profile;
+use crate::socket_root::{self, LocalRules};
 
 /// What a [`Server`] reports, in order per connection: `Connect`, then messages/data/errors, then
 /// `Disconnect`.
@@ -168,6 +170,8 @@ struct ServerShared {
     peers: Mutex<BTreeMap<u64, Peer>>,
     delimiter: Vec<u8>,
     max_pending: Option<usize>,
+    /// The profile's rules, for every connection.
+    checks: Arc<Checks>,
     stop: Signal,
     local_addr: Option<SocketAddr>,
     path: Option<PathBuf>,
@@ -195,7 +199,7 @@ impl ServerHandle {
     /// encoded once.
     pub fn broadcast<T: Serialize + ?Sized>(&self, ty: &str, data: &T) -> Result<()> {
         let mut frame = Vec::with_capacity(128);
-        crate::message::encode_into(&mut frame, ty, data, &self.shared.delimiter)?;
+        self.shared.checks.encode_into(&mut frame, ty, data, &self.shared.delimiter)?;
         self.broadcast_raw(&frame);
         Ok(())
     }
@@ -335,7 +339,34 @@ impl Server {
     }
 
     /// Listens on `endpoint` (TLS for TCP when [`Config::tls`] is set).
+    ///
+    /// Under node-ipc 14's profiles ([`Config::profile`]) the settings are checked first: assured
+    /// listens on TCP only with TLS that verifies client certificates (`ERR_IPC_ASSURED_TRANSPORT`,
+    /// `ERR_IPC_ASSURED_TLS`) and on a Unix socket only directly inside a secure socket root; any
+    /// profile (or [`Config::secure_socket_root`]) creates a missing root, a secure root must be
+    /// owner-only (`ERR_IPC_SOCKET_ROOT`, never `chmod`ed), and `unlink` refuses to replace a
+    /// non-socket (`ERR_IPC_UNLINK_NOT_SOCKET`). See [`crate::socket_root`].
     pub async fn bind(endpoint: Endpoint, config: &Config) -> Result<Server> {
+        let checks = config.checks()?;
+        let assured = config.profile == Profile::Assured;
+        match &endpoint {
+            Endpoint::Tcp(_) if assured => {
+                crate::profile::check_assured_network(config.tls.is_some(), false)?;
+                if let Some(t) = &config.tls {
+                    crate::profile::check_assured_tls(&t.options()?, true)?;
+                }
+            }
+            Endpoint::Local(path) if config.profile != Profile::Default || config.wants_secure_root() => {
+                let rules = LocalRules {
+                    assured,
+                    secure: config.wants_secure_root(),
+                    create: true,
+                    refuse_non_socket: config.profile != Profile::Default && config.unlink,
+                };
+                socket_root::check_local_server(&config.socket_root_in_use(), &path.to_string_lossy(), rules)?;
+            }
+            _ => {}
+        }
         let tls = match (&config.tls, &endpoint) {
             (Some(t), Endpoint::Tcp(_)) => Some(t.acceptor()?),
             _ => None,
@@ -354,6 +385,7 @@ impl Server {
             peers: Mutex::new(BTreeMap::new()),
             delimiter: config.delimiter_checked(),
             max_pending: config.max_pending,
+            checks,
             stop: Signal::default(),
             local_addr,
             path: path.clone(),
@@ -417,17 +449,17 @@ async fn accept_loop(
                     drop(stream);
                     continue;
                 }
-                let (shared, config, tx) = (shared.clone(), config.clone(), tx.clone());
+                let (shared, tx) = (shared.clone(), tx.clone());
                 match (stream, &tls) {
                     (Accepted::Local(r, w), _) => {
                         let peer = new_peer(&shared, None);
-                        conns.spawn(run_peer(r, w, peer, shared, config, tx));
+                        conns.spawn(run_peer(r, w, peer, shared, tx));
                     }
                     (Accepted::Tcp(s, a), None) => {
                         let _ = s.set_nodelay(true);
                         let (r, w) = s.into_split();
                         let peer = new_peer(&shared, Some(a));
-                        conns.spawn(run_peer(r, w, peer, shared, config, tx));
+                        conns.spawn(run_peer(r, w, peer, shared, tx));
                     }
                     (Accepted::Tcp(s, a), Some(acceptor)) => {
                         let _ = s.set_nodelay(true);
@@ -447,7 +479,7 @@ async fn accept_loop(
                                         // were told to close: close this one too.
                                         peer.close();
                                     }
-                                    run_peer(r, w, peer, shared, config, tx).await;
+                                    run_peer(r, w, peer, shared, tx).await;
                                 }
                                 Ok(Err(e)) => {
                                     let error = Error::from(e);
@@ -518,7 +550,7 @@ fn new_peer(shared: &ServerShared, remote: Option<SocketAddr>) -> Peer {
         inner: Arc::new(PeerInner {
             key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
             id: Mutex::new(None),
-            out: Outbox::new(&shared.delimiter, shared.max_pending),
+            out: Outbox::new(&shared.delimiter, shared.max_pending, shared.checks.clone()),
             remote,
             kill: Signal::default(),
         }),
@@ -534,14 +566,8 @@ async fn accept(l: &Listener) -> io::Result<Accepted> {
     }
 }
 
-async fn run_peer<R, W>(
-    mut rd: R,
-    wr: W,
-    peer: Peer,
-    shared: Arc<ServerShared>,
-    config: Config,
-    tx: mpsc::Sender<Vec<ServerEvent>>,
-) where
+async fn run_peer<R, W>(mut rd: R, wr: W, peer: Peer, shared: Arc<ServerShared>, tx: mpsc::Sender<Vec<ServerEvent>>)
+where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
@@ -551,15 +577,18 @@ async fn run_peer<R, W>(
         let inner = &wpeer.inner;
         write_loop(&inner.out, wr, &inner.kill).await
     });
+    let identify = shared.checks.identify;
     let map = |inc: Incoming| match inc {
         Incoming::Message(message) => {
-            peer.learn_id(&message.data);
+            if identify {
+                peer.learn_id(&message.data);
+            }
             ServerEvent::Message { message, peer: peer.clone() }
         }
         Incoming::Data(data) => ServerEvent::Data { data, peer: peer.clone() },
         Incoming::Error(error) => ServerEvent::Error { error, peer: Some(peer.clone()) },
     };
-    let end = read_loop(&mut rd, &shared.delimiter, config.max_frame, config.raw, &peer.inner.kill, &tx, map).await;
+    let end = read_loop(&mut rd, &shared.delimiter, &shared.checks, &peer.inner.kill, &tx, map).await;
     // A graceful close lets the writer finish; any other end tears the connection down.
     let wend = if matches!(end, ReadEnd::Killed) {
         writer.await.ok()

@@ -14,11 +14,10 @@ use socket2::{Domain, Socket, Type};
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
-use super::conn::Signal;
+use super::conn::{Checks, Signal};
 use super::{Config, Error, Message, Result};
 use crate::codec::{FrameDecoder, Step};
 use crate::error::ErrorCode;
-use crate::message;
 use crate::net::MAX_DATAGRAM;
 
 /// What a [`UdpServer`] reports: one batch of events per datagram, in arrival order.
@@ -54,6 +53,8 @@ struct UdpShared {
     sock: UdpSocket,
     local_addr: SocketAddr,
     delimiter: Vec<u8>,
+    /// The profile's rules (assured never gets here: it refuses UDP).
+    checks: Arc<Checks>,
     /// Every address that has sent a datagram, in order of first contact.
     peers: Mutex<(Vec<SocketAddr>, HashSet<SocketAddr>)>,
     stop: Signal,
@@ -78,7 +79,7 @@ impl UdpHandle {
     /// `EAFNOSUPPORT`/`EINVAL` for an address of the other family, …
     pub async fn emit_to<T: Serialize + ?Sized>(&self, to: SocketAddr, ty: &str, data: &T) -> Result<()> {
         let mut frame = Vec::with_capacity(128);
-        message::encode_into(&mut frame, ty, data, &self.shared.delimiter)?;
+        self.shared.checks.encode_into(&mut frame, ty, data, &self.shared.delimiter)?;
         self.send_raw_to(to, &frame).await
     }
 
@@ -99,7 +100,7 @@ impl UdpHandle {
     /// first failure is returned.
     pub async fn broadcast<T: Serialize + ?Sized>(&self, ty: &str, data: &T) -> Result<()> {
         let mut frame = Vec::with_capacity(128);
-        message::encode_into(&mut frame, ty, data, &self.shared.delimiter)?;
+        self.shared.checks.encode_into(&mut frame, ty, data, &self.shared.delimiter)?;
         self.broadcast_raw(&frame).await
     }
 
@@ -197,7 +198,15 @@ impl UdpServer {
     /// Binds a UDP socket to `addr`: IPv4 (`udp4`) or IPv6 (`udp6`, IPv6 only); port 0 picks a
     /// free port (see [`UdpHandle::local_addr`]). Uses `config.delimiter`, `config.max_frame`,
     /// `config.raw` and `config.event_queue`.
+    ///
+    /// The assured profile refuses UDP (`ERR_IPC_ASSURED_TRANSPORT`); under the other profiles each
+    /// frame is checked like on a stream, and a violation is reported for that datagram (the
+    /// sender stays known).
     pub async fn bind(addr: SocketAddr, config: &Config) -> Result<UdpServer> {
+        let checks = config.checks()?;
+        if config.profile == crate::profile::Profile::Assured {
+            crate::profile::check_assured_network(false, true)?;
+        }
         let sock = bind_socket(addr)?;
         let local_addr = sock.local_addr()?;
         let (tx, rx) = mpsc::channel(config.event_queue.max(1));
@@ -205,11 +214,12 @@ impl UdpServer {
             sock,
             local_addr,
             delimiter: config.delimiter_checked(),
+            checks: checks.clone(),
             peers: Mutex::new((Vec::new(), HashSet::new())),
             stop: Signal::default(),
             task: Mutex::new(None),
         });
-        let task = tokio::spawn(recv_loop(shared.clone(), config.max_frame, config.raw, tx));
+        let task = tokio::spawn(recv_loop(shared.clone(), checks, tx));
         *shared.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
         Ok(UdpServer { handle: UdpHandle { shared }, events: rx, pending: Vec::new().into_iter() })
     }
@@ -261,11 +271,12 @@ fn bind_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
     UdpSocket::from_std(std::net::UdpSocket::from(sock))
 }
 
-async fn recv_loop(shared: Arc<UdpShared>, max_frame: Option<usize>, raw: bool, tx: mpsc::Sender<Vec<UdpEvent>>) {
+async fn recv_loop(shared: Arc<UdpShared>, checks: Arc<Checks>, tx: mpsc::Sender<Vec<UdpEvent>>) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let delimiter = shared.delimiter.clone();
     let dlen = delimiter.len();
-    let mut dec = FrameDecoder::new(&delimiter, max_frame);
+    let raw = checks.raw;
+    let mut dec = FrameDecoder::new(&delimiter, checks.max_frame);
     loop {
         let r = tokio::select! {
             biased;
@@ -295,7 +306,7 @@ async fn recv_loop(shared: Arc<UdpShared>, max_frame: Option<usize>, raw: bool, 
                 if raw {
                     batch.push(UdpEvent::Data { data: bytes.to_vec(), from });
                 } else {
-                    decode_datagram(&mut dec, dlen, bytes, from, &mut batch);
+                    decode_datagram(&mut dec, &checks, dlen, bytes, from, &mut batch);
                 }
             }
         }
@@ -306,17 +317,30 @@ async fn recv_loop(shared: Arc<UdpShared>, max_frame: Option<usize>, raw: bool, 
 }
 
 /// Decodes one datagram: whole frames only; a remainder is an error, never kept for the next one.
-fn decode_datagram(dec: &mut FrameDecoder, dlen: usize, bytes: &[u8], from: SocketAddr, batch: &mut Vec<UdpEvent>) {
+/// Under fast and guarded the first violation drops the rest of the datagram (node-ipc 14 resets
+/// that peer's buffer).
+fn decode_datagram(
+    dec: &mut FrameDecoder,
+    checks: &Checks,
+    dlen: usize,
+    bytes: &[u8],
+    from: SocketAddr,
+    batch: &mut Vec<UdpEvent>,
+) {
     dec.reset();
     let mut start = 0;
     loop {
         match dec.decode(&bytes[start..]) {
             Ok(Step::Frame(len)) => {
-                let ev = match message::decode(&bytes[start..start + len]) {
-                    Ok(message) => UdpEvent::Message { message, from },
-                    Err((code, msg)) => UdpEvent::Error { error: Error::protocol(code, msg), from: Some(from) },
-                };
-                batch.push(ev);
+                match checks.rules.decode(&bytes[start..start + len]) {
+                    Ok(message) => batch.push(UdpEvent::Message { message, from }),
+                    Err(v) => {
+                        batch.push(UdpEvent::Error { error: v.into(), from: Some(from) });
+                        if checks.closes() {
+                            return;
+                        }
+                    }
+                }
                 start += len + dlen;
             }
             Ok(Step::NeedMore) | Ok(Step::Discard(_)) => {
