@@ -51,9 +51,12 @@ declare namespace ipc {
    * a `net.Socket` and is not assignable to one.
    */
   interface Socket extends EventEmitter {
-    /** The peer's id, learnt from any received message whose `data.id` is truthy (server side). */
+    /** The peer's id, learnt from any received message whose `data.id` is truthy (server side; under a node-ipc 14 profile only with `config.identifyPeer`). */
     id?: any;
-    /** Always '' (node-ipc kept undecoded input here; node-ipc-rs decodes in Rust). */
+    /**
+     * '' (node-ipc kept undecoded input here; node-ipc-rs decodes in Rust), except under a custom
+     * parser (`config.parser`), whose unfinished remainder is kept here as in node-ipc 14.
+     */
     ipcBuffer?: string;
     readonly destroyed: boolean;
     readonly connecting: boolean;

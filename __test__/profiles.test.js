@@ -618,3 +618,32 @@ test(
     }
   },
 );
+
+test("a custom parser's maxPendingBytes caps unsent bytes (ERR_IPC_BACKPRESSURE); without one the default cap applies", T, async () => {
+  const lines = (extra) => ({
+    ...extra,
+    encode: (type, data) => `${type} ${data}\n`,
+    read: (remainder, chunk) => remainder + chunk,
+  });
+  const c = await clientWithPeer({ parser: lines({ maxPendingBytes: 50000 }) }, '');
+  try {
+    await until(() => names(c.log).includes('connect'), 'connect');
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(c.client.emit('big', 'z'.repeat(20000)));
+    assert.equal(results[2], false);
+    await until(() => names(c.log).includes('destroy'), 'destroy');
+    assert.deepEqual(names(c.log), ['connect', 'error', 'disconnect', 'destroy']);
+    assert.equal(c.log[1][1].code, 'ERR_IPC_BACKPRESSURE');
+  } finally {
+    c.cleanup();
+  }
+  const d = await clientWithPeer({ parser: lines({}) }, '');
+  try {
+    await until(() => names(d.log).includes('connect'), 'connect');
+    for (let i = 0; i < 3; i++) d.client.emit('big', 'z'.repeat(20000));
+    await until(() => d.conns[0] && d.conns[0].bytes.length >= 3 * 20005, 'all three arrive');
+    assert.deepEqual(names(d.log), ['connect']);
+  } finally {
+    d.cleanup();
+  }
+});

@@ -33,8 +33,11 @@
  * Contenders (names for --only)
  *   node-ipc-rs   this repository (require('../')), Node <-> Node, node-ipc API
  *   node-ipc-12   node-ipc@12.0.0 (devDependency alias node-ipc-12), same scripts
- *   node-ipc-14   node-ipc@14.0.0 (alias node-ipc-14, ESM), same scripts
+ *   node-ipc-14   node-ipc@14.0.0 (alias node-ipc-14, ESM), same scripts; its default profile is fast
  *                 (the three run bench/ipc-server.js + bench/ipc-client.js <module>)
+ *   node-ipc-rs-fast, node-ipc-rs-guarded, node-ipc-14-guarded
+ *                 the same with ipc.config.parser set on both sides (node-ipc 14 profiles, their
+ *                 default limits); the last table gives guarded / fast for each implementation.
  *   net-naive     hand-written node:net, '\f' framing, JSON parse/stringify, one write per frame
  *   net-batched   the same, frames written once per tick
  *   tokio         examples/bench_tokio_echo.rs: plain tokio, memchr framing, the server echoes
@@ -75,8 +78,9 @@
  * contender. Then the ratios node-ipc-rs / contender: for each round the ratio of node-ipc-rs's
  * figure to the contender's figure in that same round, then the median of those per-round ratios.
  * msgs/s: above 1 means node-ipc-rs is faster. µs and MB: below 1 means node-ipc-rs is better
- * (lower latency, less memory). Last, the same for rust-raw / tokio and rust-json / tokio (when
- * tokio ran): msgs/s 0.50x means half of plain tokio's throughput.
+ * (lower latency, less memory). Then the same for rust-raw / tokio and rust-json / tokio (when
+ * tokio ran): msgs/s 0.50x means half of plain tokio's throughput. Last, guarded / fast for
+ * node-ipc-rs and for node-ipc 14: msgs/s 0.95x means guarded costs 5% of fast's throughput.
  * The full results (every round, every run, both RSS, mean and max latency) are written to
  * bench/results/<date>[-quick].json (git-ignored).
  *
@@ -310,8 +314,11 @@ const NODE_IPC_RS = ipcContender('node-ipc-rs', '');
 const CONTENDERS = [
   ipcContender('node-ipc-rs', 'node-ipc-rs Node<->Node'),
   ipcContender('node-ipc-rs-stream', 'node-ipc-rs Node<->Node, stream transport'),
+  ipcContender('node-ipc-rs-fast', "node-ipc-rs, parser: 'fast' (node-ipc 14 profile)"),
+  ipcContender('node-ipc-rs-guarded', "node-ipc-rs, parser: 'guarded' (node-ipc 14 profile)"),
   ipcContender('node-ipc-12', 'node-ipc@12.0.0'),
-  ipcContender('node-ipc-14', 'node-ipc@14.0.0'),
+  ipcContender('node-ipc-14', 'node-ipc@14.0.0 (its default: fast)'),
+  ipcContender('node-ipc-14-guarded', "node-ipc@14.0.0, parser: 'guarded'"),
   netContender('naive', 'node:net, write per frame'),
   netContender('batched', 'node:net, write per tick'),
   {
@@ -354,6 +361,11 @@ const BASELINE = 'node-ipc-rs';
 // Second ratio table: the Rust API against plain tokio (contender / tokio).
 const RUST_BASELINE = 'tokio';
 const VS_RUST_BASELINE = ['rust-raw', 'rust-json'];
+// Third ratio table: what the guarded profile costs (guarded / fast, same implementation).
+const PROFILE_PAIRS = [
+  ['node-ipc-rs-guarded', 'node-ipc-rs-fast'],
+  ['node-ipc-14-guarded', 'node-ipc-14'],
+];
 
 // ---------------------------------------------------------------------------------------------
 // Child processes
@@ -752,6 +764,13 @@ async function main() {
     }
   }
 
+  // guarded / fast (issue #8: guarded should cost at most 10% of fast's throughput).
+  const profileRatios = {};
+  for (const [a, b] of PROFILE_PAIRS) {
+    if (!ran(a) || !ran(b)) continue;
+    for (const t of flags.transports) (profileRatios[`${a} / ${b}`] ??= {})[t] = ratioOf(a, b, t);
+  }
+
   log('');
   log(`Results (median of ${flags.rounds} round(s)); RSS = peak (VmHWM) during the throughput run`);
   const nameWidth = Math.max(...active.map((c) => c.name.length));
@@ -796,6 +815,13 @@ async function main() {
     );
   }
 
+  if (Object.keys(profileRatios).length) {
+    ratioTables(
+      'guarded / fast, median of per-round ratios (msgs/s: share of fast\'s throughput; µs, MB: >1 = more than fast)',
+      profileRatios,
+    );
+  }
+
   const elapsedS = (Date.now() - started) / 1000;
   if (flags.json) {
     const outDir = path.join(__dirname, 'results');
@@ -826,6 +852,7 @@ async function main() {
       medians,
       ratios: { baseline: BASELINE, ...ratios },
       rustRatios: { baseline: RUST_BASELINE, ...rustRatios },
+      profileRatios,
       rounds,
     };
     fs.writeFileSync(file, JSON.stringify(doc, null, 2) + '\n');
