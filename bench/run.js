@@ -817,7 +817,7 @@ async function main() {
 
   if (Object.keys(profileRatios).length) {
     ratioTables(
-      'guarded / fast, median of per-round ratios (msgs/s: share of fast\'s throughput; µs, MB: >1 = more than fast)',
+      "guarded / fast, median of per-round ratios (msgs/s: share of fast's throughput; µs, MB: >1 = more than fast)",
       profileRatios,
     );
   }
