@@ -293,3 +293,16 @@ test('secureSocketRoot: true with the default profile and socketRoot "/tmp/" use
     rmSock(`${v14SocketRoot()}app.${ipc.config.id}`);
   }
 });
+
+test("a custom parser whose profile is 'assured' gets the assured transport rules (node-ipc 14)", async () => {
+  const port = await freePort();
+  const custom = { profile: 'assured', encode: (t) => `${t}\n`, read: (r, c) => r + c };
+  const ipc = newIpc('c');
+  ipc.config.parser = custom;
+  ipc.serveNet('127.0.0.1', port);
+  throwsCode(() => ipc.server.start(), 'ERR_IPC_ASSURED_TRANSPORT', 'TCP without TLS');
+  const cli = newIpc('cc');
+  Object.assign(cli.config, { parser: custom, maxRetries: 0 });
+  throwsCode(() => cli.connectToNet('srv', '127.0.0.1', port), 'ERR_IPC_ASSURED_TRANSPORT', 'client without TLS');
+  cleanup(cli);
+});
