@@ -14,7 +14,8 @@
 // - A local server inside a secure root creates it (mode 0700) if it is missing; an existing root
 //   must be a real directory, owned by this user, with no group/other permissions. Anything else
 //   is refused with ERR_IPC_SOCKET_ROOT. Unlike node-ipc 14, an existing directory is never
-//   chmod'ed (with socketRoot '/tmp/' as root, node-ipc 14 made /tmp owner-only).
+//   chmod'ed (with socketRoot '/tmp/' as root, node-ipc 14 made /tmp owner-only). Those checks
+//   run in the Rust core (src/socket_root.rs), shared with the Rust API.
 
 const os = require('node:os');
 const path = require('node:path');
