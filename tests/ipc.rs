@@ -364,6 +364,9 @@ async fn retries_reset_on_each_successful_connect() {
         assert_eq!(kind(&cev(&mut client).await), "disconnect");
     }
     assert_eq!(kind(&cev(&mut client).await), "connect");
+    // The client's connect completes in the kernel's backlog; shutting down before the server has
+    // accepted would reset that connection (ECONNRESET) instead of closing it.
+    assert!(matches!(sev(&mut server).await, ServerEvent::Connect(_)));
     // Messages emitted while disconnected go out on the next connection.
     server.shutdown().await;
     assert_eq!(kind(&cev(&mut client).await), "disconnect");
