@@ -121,3 +121,21 @@ fn naive_splitter_reference() {
     assert_eq!(props::naive_split(b"a||b|||c", b"||"), (vec![&b"a"[..], &b"b"[..]], &b"|c"[..]));
     assert_eq!(props::naive_split(b"", b"\x0c"), (vec![], &b""[..]));
 }
+
+#[test]
+fn js_accepts_reference() {
+    for ok in [
+        &b"{}"[..],
+        b" [1, -0.5e+3, \"a\\u00e9\\ud800\", true, false, null, {\"a\": []}] ",
+        b"\"\xff\"",
+        b"1e999",
+        b"0",
+    ] {
+        assert!(props::js_accepts(ok), "{}", String::from_utf8_lossy(ok));
+    }
+    for bad in
+        [&b""[..], b"{", b"[1,]", b"01", b"1.", b"\"\\u12\"", b"\"\x01\"", b"{\"a\" 1}", b"nul", b"1 2", b"\"\\x\""]
+    {
+        assert!(!props::js_accepts(bad), "{}", String::from_utf8_lossy(bad));
+    }
+}
