@@ -142,17 +142,17 @@ test('setTimeout: timeout after idleness, not while active; 0 turns it off', T, 
       timeouts++;
       if (!firstAt) firstAt = Date.now() - t0;
     });
-    client.socket.setTimeout(150, () => cbCalls++); // the callback is a once('timeout') listener
-    assert.equal(client.socket.timeout, 150);
-    // Activity every 50 ms for 400 ms: no timeout.
-    for (let i = 0; i < 8; i++) {
+    client.socket.setTimeout(400, () => cbCalls++); // the callback is a once('timeout') listener
+    assert.equal(client.socket.timeout, 400);
+    // Activity every 40 ms for 800 ms (twice the timeout): no timeout.
+    for (let i = 0; i < 20; i++) {
       serverSide.write('{"type":"x","data":1}\f');
-      await delay(50);
+      await delay(40);
     }
     assert.equal(timeouts, 0, 'no timeout while data flows');
     await until(() => timeouts === 1, 'timeout after idleness');
-    assert.ok(firstAt >= 150 + 350, `fired at ${firstAt} ms, after the activity`);
-    await delay(400);
+    assert.ok(firstAt >= 1100, `fired at ${firstAt} ms, after the activity`);
+    await delay(600);
     assert.equal(timeouts, 1, 'once per idle period');
     // Activity re-arms it.
     serverSide.write('{"type":"x","data":1}\f');
@@ -160,7 +160,7 @@ test('setTimeout: timeout after idleness, not while active; 0 turns it off', T, 
     assert.equal(cbCalls, 1);
     client.socket.setTimeout(0);
     serverSide.write('{"type":"x","data":1}\f');
-    await delay(400);
+    await delay(600);
     assert.equal(timeouts, 2, 'off after setTimeout(0)');
     assert.equal(client.socket.destroyed, false, 'a timeout does not close the socket');
     assert.throws(() => client.socket.setTimeout(-1), { code: 'ERR_OUT_OF_RANGE' });
