@@ -50,6 +50,13 @@ export declare function connect(hostOrPath: string, port: number, opts: SocketOp
 /** `[bytesRead, bytesWritten]` of a connection (plaintext bytes; written = accepted for sending). */
 export declare function connStats(id: number): Array<number>
 
+/**
+ * Decodes one datagram that a Node `dgram` socket received from `address`:`port`, with the
+ * framing of `settings` (made by `streamSettings`; its id is the UDP server's handle id), and
+ * dispatches its events synchronously, as the native UDP socket does after a read.
+ */
+export declare function datagramPush(settings: number, datagram: Buffer, address: string, port: number): void
+
 /** Closes a connection at once; unsent bytes are dropped and no `close` event follows. */
 export declare function destroy(id: number): void
 

@@ -842,6 +842,7 @@ module.exports.checkLocalServer = nativeBinding.checkLocalServer
 module.exports.closeServer = nativeBinding.closeServer
 module.exports.connect = nativeBinding.connect
 module.exports.connStats = nativeBinding.connStats
+module.exports.datagramPush = nativeBinding.datagramPush
 module.exports.destroy = nativeBinding.destroy
 module.exports.end = nativeBinding.end
 module.exports.flowDefaults = nativeBinding.flowDefaults

@@ -94,18 +94,37 @@ async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(stream: S) {
     }
 }
 
+/// Unix sockets, where there are any (the benchmark runs on Linux).
+#[cfg(unix)]
+async fn unix_server(address: &str) {
+    let _ = std::fs::remove_file(address);
+    let listener = tokio::net::UnixListener::bind(address).unwrap_or_else(|e| fail(format!("bind {address}: {e}")));
+    ready();
+    loop {
+        let (s, _) = listener.accept().await.unwrap_or_else(|e| fail(format!("accept: {e}")));
+        tokio::spawn(serve_conn(s));
+    }
+}
+
+#[cfg(unix)]
+async fn unix_client(address: &str, kind: &str, a: u64, b: u64) {
+    let s = tokio::net::UnixStream::connect(address).await.unwrap_or_else(|e| fail(format!("connect {address}: {e}")));
+    client(s, kind, a, b).await
+}
+
+#[cfg(not(unix))]
+async fn unix_server(_: &str) {
+    fail("unix sockets: not on this platform")
+}
+
+#[cfg(not(unix))]
+async fn unix_client(_: &str, _: &str, _: u64, _: u64) {
+    fail("unix sockets: not on this platform")
+}
+
 async fn server(transport: &str, address: &str) {
     match transport {
-        "unix" => {
-            let _ = std::fs::remove_file(address);
-            let listener =
-                tokio::net::UnixListener::bind(address).unwrap_or_else(|e| fail(format!("bind {address}: {e}")));
-            ready();
-            loop {
-                let (s, _) = listener.accept().await.unwrap_or_else(|e| fail(format!("accept: {e}")));
-                tokio::spawn(serve_conn(s));
-            }
-        }
+        "unix" => unix_server(address).await,
         _ => {
             let listener =
                 tokio::net::TcpListener::bind(address).await.unwrap_or_else(|e| fail(format!("bind {address}: {e}")));
@@ -302,10 +321,7 @@ fn main() {
             }
             rt.block_on(async move {
                 if transport == "unix" {
-                    let s = tokio::net::UnixStream::connect(&address)
-                        .await
-                        .unwrap_or_else(|e| fail(format!("connect {address}: {e}")));
-                    client(s, &kind, a, b).await
+                    unix_client(&address, &kind, a, b).await
                 } else {
                     let s = tokio::net::TcpStream::connect(&address)
                         .await

@@ -195,7 +195,63 @@ impl FrameDecoder {
         self.next_index = 0;
         self.discarding = false;
     }
+
+    /// node-ipc's UDP rule: a datagram is decoded on its own and must hold whole frames (several
+    /// are fine). Its complete frames are reported in `end`/`frames` even when what follows them
+    /// breaks the rule; an unfinished remainder is an error, never kept for the next datagram.
+    pub fn decode_datagram(&mut self, datagram: &[u8]) -> DatagramFrames {
+        self.reset();
+        let b = self.decode_batch(datagram);
+        self.reset();
+        let error = match b.error {
+            Some(e) => Some(DatagramError::TooLarge(e)),
+            None if b.end < datagram.len() => Some(DatagramError::Incomplete { len: datagram.len() - b.end }),
+            None => None,
+        };
+        DatagramFrames { end: b.end, frames: b.frames, error }
+    }
 }
+
+/// Outcome of [`FrameDecoder::decode_datagram`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatagramFrames {
+    /// `datagram[..end]` holds `frames` complete frames, each followed by the delimiter.
+    pub end: usize,
+    /// Number of complete frames in `datagram[..end]`.
+    pub frames: usize,
+    /// What was wrong with the rest of the datagram, if anything.
+    pub error: Option<DatagramError>,
+}
+
+/// Why (part of) a datagram was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatagramError {
+    /// A frame broke the frame limit.
+    TooLarge(FrameError),
+    /// The datagram ends with `len` bytes of an unfinished frame.
+    Incomplete { len: usize },
+}
+
+impl DatagramError {
+    /// The node-ipc 14 error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            DatagramError::TooLarge(e) => e.code(),
+            DatagramError::Incomplete { .. } => "ERR_IPC_INCOMPLETE_FRAME",
+        }
+    }
+}
+
+impl fmt::Display for DatagramError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatagramError::TooLarge(e) => e.fmt(f),
+            DatagramError::Incomplete { len } => write!(f, "ends with {len} bytes of an unfinished frame"),
+        }
+    }
+}
+
+impl std::error::Error for DatagramError {}
 
 #[cfg(test)]
 mod tests {
@@ -224,6 +280,25 @@ mod tests {
             }
         }
         (frames, errors)
+    }
+
+    #[test]
+    fn datagrams_hold_whole_frames() {
+        let mut d = FrameDecoder::new(b"\x0c", Some(4));
+        let ok = d.decode_datagram(b"ab\x0ccd\x0c");
+        assert_eq!(ok, DatagramFrames { end: 6, frames: 2, error: None });
+        // An unfinished remainder is an error, and is not kept for the next datagram.
+        let part = d.decode_datagram(b"ab\x0ccd");
+        assert_eq!((part.end, part.frames), (3, 1));
+        assert_eq!(part.error, Some(DatagramError::Incomplete { len: 2 }));
+        assert_eq!(part.error.unwrap().code(), "ERR_IPC_INCOMPLETE_FRAME");
+        assert_eq!(d.decode_datagram(b"x\x0c"), DatagramFrames { end: 2, frames: 1, error: None });
+        // The frames before an oversize one still count; the decoder starts afresh afterwards.
+        let big = d.decode_datagram(b"a\x0cabcdef\x0c");
+        assert_eq!((big.end, big.frames), (2, 1));
+        assert_eq!(big.error.as_ref().map(DatagramError::code), Some("ERR_IPC_FRAME_TOO_LARGE"));
+        assert_eq!(d.decode_datagram(b"ok\x0c"), DatagramFrames { end: 3, frames: 1, error: None });
+        assert_eq!(d.decode_datagram(b""), DatagramFrames { end: 0, frames: 0, error: None });
     }
 
     #[test]

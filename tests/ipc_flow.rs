@@ -2,7 +2,7 @@
 //! that would take a connection's unsent bytes past `max_pending` fails with
 //! `ERR_IPC_BACKPRESSURE` and the connection is dropped (an `Error` event, then `Disconnect`).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use node_ipc_rs::ipc::{Client, ClientEvent, Config, ErrorCode, Server, ServerEvent};
@@ -19,13 +19,49 @@ async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
     tokio::time::timeout(LIMIT, f).await.unwrap_or_else(|_| panic!("timed out: {what}"))
 }
 
+/// A peer that connects to the local socket at `path` and never reads (a Unix socket, or on
+/// Windows the named pipe node-ipc names after `path`).
+#[cfg(unix)]
+async fn stalled_peer(path: &Path) -> impl Sized {
+    tokio::net::UnixStream::connect(path).await.unwrap()
+}
+
+#[cfg(windows)]
+async fn stalled_peer(path: &Path) -> impl Sized {
+    let pipe = node_ipc_rs::config::pipe_path(&path.to_string_lossy());
+    tokio::net::windows::named_pipe::ClientOptions::new().open(pipe).unwrap()
+}
+
+/// A server at `path` that accepts one connection and never reads from it.
+#[cfg(unix)]
+fn silent_server(path: &Path) -> tokio::task::JoinHandle<()> {
+    let _ = std::fs::remove_file(path);
+    let listener = tokio::net::UnixListener::bind(path).unwrap();
+    tokio::spawn(async move {
+        let (s, _) = listener.accept().await.unwrap();
+        tokio::time::sleep(LIMIT).await; // never reads
+        drop(s);
+    })
+}
+
+#[cfg(windows)]
+fn silent_server(path: &Path) -> tokio::task::JoinHandle<()> {
+    let pipe = node_ipc_rs::config::pipe_path(&path.to_string_lossy());
+    let server = tokio::net::windows::named_pipe::ServerOptions::new().first_pipe_instance(true).create(pipe).unwrap();
+    tokio::spawn(async move {
+        server.connect().await.unwrap();
+        tokio::time::sleep(LIMIT).await; // never reads
+        drop(server);
+    })
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn server_drops_a_peer_that_stops_reading() {
     let path = sock("srv");
     let config = Config { max_pending: Some(CAP), ..Config::default() };
     let mut server = Server::serve_path(&path, &config).await.unwrap();
     // A peer that connects and never reads.
-    let _stalled = tokio::net::UnixStream::connect(&path).await.unwrap();
+    let _stalled = stalled_peer(&path).await;
     let peer = match bounded("connect", server.recv()).await.unwrap() {
         ServerEvent::Connect(p) => p,
         other => panic!("{other:?}"),
@@ -65,13 +101,7 @@ async fn server_drops_a_peer_that_stops_reading() {
 #[tokio::test(flavor = "current_thread")]
 async fn client_to_a_server_that_stops_reading() {
     let path = sock("cli");
-    let _ = std::fs::remove_file(&path);
-    let listener = tokio::net::UnixListener::bind(&path).unwrap();
-    let accept = tokio::spawn(async move {
-        let (s, _) = listener.accept().await.unwrap();
-        tokio::time::sleep(LIMIT).await; // never reads
-        drop(s);
-    });
+    let accept = silent_server(&path);
     let config = Config { max_pending: Some(CAP), max_retries: Some(0), ..Config::default() };
     let mut client = Client::connect_path(&path, &config);
     match bounded("connect", client.recv()).await.unwrap() {
@@ -115,7 +145,7 @@ async fn unbounded_when_none() {
     let path = sock("inf");
     let config = Config { max_pending: None, ..Config::default() };
     let mut server = Server::serve_path(&path, &config).await.unwrap();
-    let _stalled = tokio::net::UnixStream::connect(&path).await.unwrap();
+    let _stalled = stalled_peer(&path).await;
     let peer = match bounded("connect", server.recv()).await.unwrap() {
         ServerEvent::Connect(p) => p,
         other => panic!("{other:?}"),

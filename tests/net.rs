@@ -86,6 +86,7 @@ fn local_socket_frames_in_both_directions_and_file_removed() {
     assert!(!path.exists(), "the listener removes its socket file");
 }
 
+#[cfg(unix)]
 #[test]
 fn unlink_replaces_a_stale_socket_but_not_a_file() {
     let path = tmp_path("stale");

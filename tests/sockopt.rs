@@ -1,5 +1,8 @@
 //! Socket controls (`node_ipc_rs::sockopt`, what `socket.setKeepAlive`/`setNoDelay` call in the
-//! Node binding), checked with getsockopt.
+//! Node binding's native transport), checked with getsockopt. Unix only: on Windows the binding
+//! has no native transport (Node's own sockets carry the bytes), and socket2 reads back fewer
+//! keepalive options there.
+#![cfg(unix)]
 
 use std::net::TcpListener;
 use std::os::unix::net::UnixStream;

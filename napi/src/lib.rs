@@ -7,18 +7,21 @@
 //!
 //! Handle ids are unique across servers and connections for the life of the environment.
 //!
-//! Layout: [`state`] (per-environment handle table, the poll callback, dispatch to JS),
-//! [`conn`] (stream connections), [`server`] (listeners), [`udp`], [`options`] (what JS passes in),
-//! [`profile`] (node-ipc 14's setup checks), [`stream`] (the stream transport: framing and TLS for bytes that move
-//! through a Node stream), `uv` (the few libuv calls).
+//! Layout: [`state`] (per-environment handle table, the remainder-age timer, dispatch to JS),
+//! [`stream`] (the stream transport: framing and TLS for bytes that move through a Node stream),
+//! [`datagram`] (UDP datagrams, from either transport), [`options`] (what JS passes in),
+//! [`profile`] (node-ipc 14's setup checks), `uv` (the libuv timer), and, on Unix only,
+//! `native` (the native transport: connections, listeners and UDP sockets of our own, polled
+//! by libuv). Windows builds everything but `native`: there the JS shim uses the stream
+//! transport for every socket and Node's `dgram` for UDP.
 
 #![deny(clippy::all)]
 
-pub mod conn;
+pub mod datagram;
+#[cfg(unix)]
+pub mod native;
 pub mod options;
 pub mod profile;
-pub mod server;
 pub mod state;
 pub mod stream;
-pub mod udp;
 mod uv;

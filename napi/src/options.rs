@@ -1,7 +1,5 @@
 //! Options JS passes in (framing, TLS, listen settings) and what the binding makes of them.
 
-use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +7,6 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
 use node_ipc_rs::codec::FrameDecoder;
-use node_ipc_rs::net::{Connection, Endpoint};
 use node_ipc_rs::tls;
 
 /// TLS for a connection: a client session to verify `server_name`, or a server session.
@@ -45,11 +42,6 @@ pub(crate) struct ConnOpts {
 impl ConnOpts {
     pub(crate) fn decoder(&self) -> Option<FrameDecoder> {
         (!self.raw).then(|| FrameDecoder::new(&self.delimiter, self.max_frame))
-    }
-
-    /// Applies the receive-side limits that live outside the decoder to a new connection.
-    pub(crate) fn configure(&self, conn: &mut Connection) {
-        conn.inbound_mut().set_message_timeout(self.message_timeout);
     }
 }
 
@@ -157,12 +149,4 @@ pub(crate) fn conn_opts(o: &SocketOptions, host: Option<&str>) -> std::result::R
             .map(|m| Duration::from_micros((m * 1000.0) as u64)),
         tls,
     })
-}
-
-pub(crate) fn endpoint(host_or_path: &str, port: i32) -> std::result::Result<Endpoint, String> {
-    if port < 0 {
-        return Ok(Endpoint::Local(PathBuf::from(host_or_path)));
-    }
-    let ip: IpAddr = host_or_path.parse().map_err(|_| "EINVAL".to_string())?;
-    Ok(Endpoint::Tcp(SocketAddr::new(ip, port as u16)))
 }

@@ -1,11 +1,9 @@
-//! Per-environment state: the handle table, the libuv poll callback, and the one JS dispatch
-//! function every socket event goes through.
+//! Per-environment state: the handle table, the remainder-age timer, and the one JS dispatch
+//! function every socket event goes through. Shared by every platform: the native transport's
+//! handles (Unix only) are the table's `#[cfg(unix)]` entries, handled in `crate::native`.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io;
-use std::net::SocketAddr;
-use std::os::raw::c_int;
 use std::ptr;
 use std::time::Instant;
 
@@ -13,16 +11,13 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
-use node_ipc_rs::inbound::FrameArray;
-use node_ipc_rs::net;
-use node_ipc_rs::tls;
+use node_ipc_rs::inbound::{FrameArray, Inbound};
 
-use crate::conn::Conn;
+#[cfg(unix)]
+use crate::native::{conn::Conn, server::Server, udp::Udp, Scratch};
 use crate::options::ConnOpts;
-use crate::server::Server;
 use crate::stream::StreamConn;
-use crate::udp::Udp;
-use crate::uv::{self, Poll, UvPoll, UvTimer, UV_READABLE};
+use crate::uv::{self, UvTimer};
 
 /// Event kinds passed as the first argument of the dispatch function.
 pub(crate) const EV_FRAMES: u32 = 1; // (id, text, count, exact): the frames of a read as one JSON array text
@@ -34,12 +29,6 @@ pub(crate) const EV_CLOSE: u32 = 6; // (id, hadError, bytesRead, bytesWritten): 
 pub(crate) const EV_DATAGRAM: u32 = 7; // (id, text|Buffer, address, port, size): one UDP datagram
 pub(crate) const EV_DRAIN: u32 = 8; // (id): the connection's write queue is empty again
 pub(crate) const EV_OUTPUT: u32 = 9; // (id, Buffer): stream transport, TLS bytes to write to the stream
-
-/// Most bytes read from one socket per loop iteration before other sockets get their turn (and
-/// before JS gets the batch). Smaller batches let the peer work while we do: on this 2-core
-/// machine a Node<->Node echo ran ~1.3x faster with 64 KiB than with 256 KiB (NIRS_READ_BUDGET
-/// overrides it, for experiments).
-pub(crate) const READ_BUDGET: usize = 64 * 1024;
 
 thread_local! {
     /// One state per environment: the main thread and every worker load the addon separately.
@@ -61,12 +50,11 @@ pub(crate) struct State {
     pub(crate) next_id: u32,
     /// Live servers, connections and UDP sockets.
     pub(crate) entries: HashMap<u32, Entry>,
-    /// Receive buffer for datagrams (reused).
-    pub(crate) dgram_buf: Vec<u8>,
     /// Read buffer lent to whichever connection is being read (see `Connection::read_shared`).
     pub(crate) read_buf: Vec<u8>,
-    /// Bytes read per socket per loop iteration.
-    pub(crate) read_budget: usize,
+    /// The native transport's read settings and datagram buffer.
+    #[cfg(unix)]
+    pub(crate) native: Scratch,
     /// The frames of the read being dispatched, as a JSON array.
     pub(crate) batch: FrameArray,
     /// node-ipc 14's remainder-age rule (`messageTimeout`): connections whose unfinished frame has
@@ -79,8 +67,12 @@ pub(crate) struct State {
 }
 
 pub(crate) enum Entry {
+    /// The native transport (Unix file descriptors polled by libuv; see `crate::native`).
+    #[cfg(unix)]
     Server(Server),
+    #[cfg(unix)]
     Conn(Box<Conn>),
+    #[cfg(unix)]
     Udp(Udp),
     /// A stream-transport connection: framing state only, the bytes move through a Node stream.
     Stream(Box<StreamConn>),
@@ -89,6 +81,7 @@ pub(crate) enum Entry {
 }
 
 /// An event collected while the state is borrowed, dispatched after the borrow ends.
+#[cfg_attr(not(unix), allow(dead_code))] // (accept and drain come from the native transport only)
 pub(crate) enum Ev {
     Frames(u32, sys::napi_value, usize, bool),
     Data(u32, sys::napi_value),
@@ -96,22 +89,10 @@ pub(crate) enum Ev {
     Accept(u32, u32),
     Error(u32, String, String),
     Close(u32, bool, u64, u64),
-    Datagram(u32, sys::napi_value, SocketAddr, usize),
+    /// (id, payload, sender's address, port, datagram size)
+    Datagram(u32, sys::napi_value, String, u16, usize),
     Drain(u32),
     Output(u32, sys::napi_value),
-}
-
-pub(crate) fn io_code(e: &io::Error) -> String {
-    if let Some(t) = net::tls_error(e) {
-        return tls::error_code(t);
-    }
-    match e.raw_os_error() {
-        Some(errno) => uv::err_name(-errno),
-        None => match e.kind() {
-            io::ErrorKind::InvalidInput => "EINVAL".into(),
-            _ => "EIO".into(),
-        },
-    }
 }
 
 pub(crate) fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> Option<R> {
@@ -133,14 +114,41 @@ impl State {
         if let Some(t) = self.timer.take() {
             t.close();
         }
-        for (_, entry) in self.entries.drain() {
-            match entry {
-                Entry::Conn(c) => c.poll.close(),
-                Entry::Server(s) => s.poll.close(),
-                Entry::Udp(u) => u.poll.close(),
-                Entry::Stream(_) | Entry::StreamSettings(_) => {}
-            }
+        let ids: Vec<u32> = self.entries.keys().copied().collect();
+        for id in ids {
+            self.remove(id);
         }
+    }
+
+    /// Forgets handle `id` and frees what it holds (a native handle's poll handle and socket).
+    pub(crate) fn remove(&mut self, id: u32) {
+        self.deadlines.remove(&id);
+        match self.entries.remove(&id) {
+            #[cfg(unix)]
+            Some(native @ (Entry::Server(_) | Entry::Conn(_) | Entry::Udp(_))) => self.release(native),
+            Some(Entry::Stream(_) | Entry::StreamSettings(_)) | None => {}
+        }
+    }
+
+    /// The receive side of connection `id`, native or stream.
+    fn inbound(&self, id: u32) -> Option<&Inbound> {
+        match self.entries.get(&id)? {
+            #[cfg(unix)]
+            Entry::Conn(c) => Some(c.conn.inbound()),
+            Entry::Stream(c) => Some(c.inbound()),
+            _ => None,
+        }
+    }
+
+    /// The `close` event of connection `id`, with its final byte counts (Node keeps `bytesRead`
+    /// and `bytesWritten` readable after close). Stream connections' bytes are counted in JS.
+    pub(crate) fn push_close(&self, id: u32, had_error: bool, evs: &mut Vec<Ev>) {
+        let (read, written) = match self.entries.get(&id) {
+            #[cfg(unix)]
+            Some(Entry::Conn(c)) => (c.bytes_read, c.bytes_written),
+            _ => (0, 0),
+        };
+        evs.push(Ev::Close(id, had_error, read, written));
     }
 }
 
@@ -181,21 +189,13 @@ impl State {
         let due: Vec<u32> = self.deadlines.iter().filter(|(_, at)| **at <= now).map(|(id, _)| *id).collect();
         for id in due {
             self.deadlines.remove(&id);
-            // (stream-transport connections follow the same rule: see `stream::StreamConn`)
-            let (inbound, stream) = match self.entries.get(&id) {
-                Some(Entry::Conn(c)) => (c.conn.inbound(), false),
-                Some(Entry::Stream(c)) => (c.inbound(), true),
-                _ => continue,
-            };
+            // (native and stream-transport connections follow the same rule)
+            let Some(inbound) = self.inbound(id) else { continue };
             match inbound.check_timeout(now) {
                 Err(e) => {
                     evs.push(Ev::Error(id, e.code().into(), e.to_string()));
                     self.push_close(id, true, evs);
-                    if stream {
-                        self.entries.remove(&id);
-                    } else {
-                        self.remove_conn(id);
-                    }
+                    self.remove(id);
                 }
                 Ok(()) => {
                     if let Some(at) = inbound.deadline() {
@@ -216,28 +216,6 @@ unsafe extern "C" fn on_timer(_handle: *mut UvTimer) {
     check(sys::napi_open_handle_scope(env, &mut scope));
     let mut evs = Vec::new();
     with_state(|s| s.timer_fired(&mut evs));
-    for ev in evs {
-        if !dispatch_event(env, dispatch, recv, ctx, ev) {
-            break;
-        }
-    }
-    check(sys::napi_close_handle_scope(env, scope));
-}
-
-pub(crate) unsafe extern "C" fn on_poll(handle: *mut UvPoll, status: c_int, events: c_int) {
-    let id = uv::handle_id(handle);
-    let Some((env, dispatch, recv, ctx)) = with_state(|s| (s.env, s.dispatch, s.recv, s.async_ctx)) else {
-        return;
-    };
-    let mut scope = ptr::null_mut();
-    check(sys::napi_open_handle_scope(env, &mut scope));
-    let mut evs = Vec::new();
-    with_state(|s| match s.entries.get(&id) {
-        Some(Entry::Server(_)) => s.server_ready(id, &mut evs),
-        Some(Entry::Conn(_)) => s.conn_ready(id, status, events, &mut evs),
-        Some(Entry::Udp(_)) => s.udp_ready(id, &mut evs),
-        Some(Entry::Stream(_) | Entry::StreamSettings(_)) | None => {}
-    });
     for ev in evs {
         if !dispatch_event(env, dispatch, recv, ctx, ev) {
             break;
@@ -295,12 +273,12 @@ pub(crate) unsafe fn dispatch_event(
             null,
         ],
         Ev::Drain(id) => [num(env, EV_DRAIN as f64), num(env, id as f64), null, null, null, null],
-        Ev::Datagram(id, payload, from, size) => [
+        Ev::Datagram(id, payload, address, port, size) => [
             num(env, EV_DATAGRAM as f64),
             num(env, id as f64),
             payload,
-            string(env, &from.ip().to_string()),
-            num(env, from.port() as f64),
+            string(env, &address),
+            num(env, port as f64),
             num(env, size as f64),
         ],
         Ev::Output(id, buf) => [num(env, EV_OUTPUT as f64), num(env, id as f64), buf, null, null, null],
@@ -325,32 +303,12 @@ pub(crate) fn no_state() -> String {
     "ERR_IPC_NOT_INITIALISED".into()
 }
 
-/// Polls `fd` for readability and stores the entry `make` builds around the poll handle.
-pub(crate) fn register(fd: c_int, make: impl FnOnce(Poll) -> Entry) -> std::result::Result<u32, String> {
-    with_state(|st| {
-        let id = st.alloc_id();
-        let mut poll = Poll::new(st.lp, fd, id).map_err(uv::err_name)?;
-        if let Err(rc) = poll.set(UV_READABLE, on_poll) {
-            poll.close();
-            return Err(uv::err_name(rc));
-        }
-        st.entries.insert(id, make(poll));
-        Ok(id)
-    })
-    .unwrap_or_else(|| Err(no_state()))
-}
-
-/// `ref()`/`unref()` of a connection, a listener or a UDP socket: whether its poll handle keeps
-/// the process alive.
+/// The frames of the read being dispatched, one string each (for the slow path in JS, when the
+/// JSON array of a batch does not parse into one message per frame).
 #[napi]
-pub fn set_ref(id: u32, keep_alive: bool) {
-    with_state(|st| match st.entries.get_mut(&id) {
-        Some(Entry::Conn(c)) => c.poll.set_ref(keep_alive),
-        Some(Entry::Server(s)) => s.poll.set_ref(keep_alive),
-        Some(Entry::Udp(u)) => u.poll.set_ref(keep_alive),
-        // (a stream connection's Node stream has its own ref/unref)
-        Some(Entry::Stream(_) | Entry::StreamSettings(_)) | None => {}
-    });
+pub fn batch_frames() -> Vec<String> {
+    with_state(|st| (0..st.batch.len()).map(|i| String::from_utf8_lossy(st.batch.frame(i)).into_owned()).collect())
+        .unwrap_or_default()
 }
 
 /// The core's write limits (`node_ipc_rs::flow`), so JS applies the same numbers.
@@ -397,13 +355,13 @@ pub fn init(env: Env, dispatch: Unknown) -> Result<()> {
             async_ctx: ctx,
             next_id: 0,
             entries: HashMap::new(),
-            dgram_buf: Vec::new(),
             read_buf: Vec::new(),
             batch: FrameArray::default(),
             deadlines: HashMap::new(),
             timer: None,
             timer_at: None,
-            read_budget: std::env::var("NIRS_READ_BUDGET").ok().and_then(|v| v.parse().ok()).unwrap_or(READ_BUDGET),
+            #[cfg(unix)]
+            native: Scratch::new(),
         })
     });
     if let Some(mut old) = previous {

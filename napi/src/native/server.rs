@@ -9,9 +9,10 @@ use napi_derive::napi;
 use node_ipc_rs::net::{self, Connection, Listener};
 use node_ipc_rs::tls;
 
-use crate::options::{conn_opts, endpoint, AddressInfo, ConnOpts, ServerOptions};
-use crate::state::{io_code, on_poll, register, with_state, Entry, Ev, State};
-use crate::uv::{Poll, UV_READABLE};
+use super::poll::{Poll, UV_READABLE};
+use super::{endpoint, io_code, on_poll, register};
+use crate::options::{conn_opts, AddressInfo, ConnOpts, ServerOptions};
+use crate::state::{with_state, Entry, Ev, State};
 
 pub(crate) struct Server {
     /// The listening socket.

@@ -16,10 +16,11 @@ use napi_derive::napi;
 use node_ipc_rs::net::{self, Connection, Endpoint, Readable};
 use node_ipc_rs::{sockopt, tls};
 
-use crate::options::{conn_opts, endpoint, AddressInfo, SocketOptions};
-use crate::server::addr_info;
-use crate::state::{check, io_code, no_state, on_poll, with_state, Entry, Ev, State};
-use crate::uv::{self, Poll, UV_READABLE, UV_WRITABLE};
+use super::poll::{self, Poll, UV_READABLE, UV_WRITABLE};
+use super::server::addr_info;
+use super::{endpoint, io_code, on_poll};
+use crate::options::{conn_opts, AddressInfo, SocketOptions};
+use crate::state::{check, no_state, with_state, Entry, Ev, State};
 
 /// A stream connection (outgoing or accepted) and its poll registration.
 pub(crate) struct Conn {
@@ -59,24 +60,11 @@ impl State {
 
     /// Closes a connection's poll handle and socket; returns whether it existed.
     pub(crate) fn remove_conn(&mut self, id: u32) -> bool {
-        self.deadlines.remove(&id);
-        match self.entries.remove(&id) {
-            Some(Entry::Conn(c)) => {
-                c.poll.close();
-                if c.server != 0 {
-                    if let Some(Entry::Server(s)) = self.entries.get_mut(&c.server) {
-                        s.active = s.active.saturating_sub(1);
-                    }
-                }
-                drop(c.conn);
-                true
-            }
-            Some(other) => {
-                self.entries.insert(id, other);
-                false
-            }
-            None => false,
+        if !matches!(self.entries.get(&id), Some(Entry::Conn(_))) {
+            return false;
         }
+        self.remove(id);
+        true
     }
 
     pub(crate) fn fail_conn(&mut self, id: u32, e: &io::Error, evs: &mut Vec<Ev>) {
@@ -91,16 +79,6 @@ impl State {
         evs.push(Ev::Error(id, io_code(e), e.to_string()));
         self.push_close(id, true, evs);
         self.remove_conn(id);
-    }
-
-    /// The `close` event of a connection, with its final byte counts (Node keeps `bytesRead` and
-    /// `bytesWritten` readable after close).
-    pub(crate) fn push_close(&self, id: u32, had_error: bool, evs: &mut Vec<Ev>) {
-        let (read, written) = match self.entries.get(&id) {
-            Some(Entry::Conn(c)) => (c.bytes_read, c.bytes_written),
-            _ => (0, 0),
-        };
-        evs.push(Ev::Close(id, had_error, read, written));
     }
 
     pub(crate) fn add_conn(&mut self, conn: Connection, connecting: bool, server: u32) -> io::Result<u32> {
@@ -165,7 +143,7 @@ impl State {
         }
         if events & UV_READABLE != 0 && !c.connecting {
             let before = c.conn.partial_len();
-            let r: Readable = match c.conn.read_shared(&mut self.read_buf, self.read_budget) {
+            let r: Readable = match c.conn.read_shared(&mut self.read_buf, self.native.read_budget) {
                 Ok(r) => r,
                 Err(e) => return self.fail_conn(id, &e, evs),
             };
@@ -308,7 +286,7 @@ pub(crate) fn write_bytes(id: u32, data: &[u8]) -> std::result::Result<usize, St
                     Ok(()) => Ok(c.conn.pending_writes()),
                     Err(rc) => {
                         st.remove_conn(id);
-                        Err(uv::err_name(rc))
+                        Err(poll::err_name(rc))
                     }
                 }
             }
@@ -361,14 +339,6 @@ pub fn end(id: u32) {
             }
         }
     });
-}
-
-/// The frames of the read being dispatched, one string each (for the slow path in JS, when the
-/// JSON array of a batch does not parse into one message per frame).
-#[napi]
-pub fn batch_frames() -> Vec<String> {
-    with_state(|st| (0..st.batch.len()).map(|i| String::from_utf8_lossy(st.batch.frame(i)).into_owned()).collect())
-        .unwrap_or_default()
 }
 
 /// Bytes queued on a connection that the kernel has not taken yet.

@@ -1,19 +1,19 @@
-//! UDP sockets (node-ipc's `udp4`/`udp6` servers): one datagram holds whole frames.
+//! UDP sockets (node-ipc's `udp4`/`udp6` servers): one datagram holds whole frames (decoded in
+//! `crate::datagram`, shared with the stream transport's UDP).
 
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
-use std::ptr;
 
 use napi::bindgen_prelude::*;
-use napi::sys;
 use napi_derive::napi;
 
-use node_ipc_rs::codec::FrameDecoder;
 use node_ipc_rs::net::{self, Datagram};
 
+use super::poll::Poll;
+use super::{io_code, register};
+use crate::datagram;
 use crate::options::{conn_opts, ConnOpts, SocketOptions};
-use crate::state::{check, io_code, no_state, register, with_state, Entry, Ev, State};
-use crate::uv::Poll;
+use crate::state::{no_state, with_state, Entry, Ev, State};
 
 pub(crate) struct Udp {
     /// The bound socket.
@@ -31,11 +31,12 @@ impl State {
     pub(crate) fn udp_ready(&mut self, id: u32, evs: &mut Vec<Ev>) {
         let env = self.env;
         let Some(Entry::Udp(u)) = self.entries.get(&id) else { return };
-        if self.dgram_buf.len() < net::MAX_DATAGRAM {
-            self.dgram_buf = vec![0; net::MAX_DATAGRAM];
+        let buf = &mut self.native.dgram_buf;
+        if buf.len() < net::MAX_DATAGRAM {
+            *buf = vec![0; net::MAX_DATAGRAM];
         }
         for _ in 0..DATAGRAM_BUDGET {
-            let (n, from) = match u.sock.recv_from(&mut self.dgram_buf) {
+            let (n, from) = match u.sock.recv_from(buf) {
                 Ok(Some(r)) => r,
                 Ok(None) => return,
                 Err(e) => {
@@ -43,32 +44,8 @@ impl State {
                     return;
                 }
             };
-            let bytes = &self.dgram_buf[..n];
-            let mut value = ptr::null_mut();
             // SAFETY: env is this thread's environment; we are inside a handle scope.
-            unsafe {
-                if u.opts.raw {
-                    check(sys::napi_create_buffer_copy(env, n, bytes.as_ptr().cast(), ptr::null_mut(), &mut value));
-                    evs.push(Ev::Datagram(id, value, from, n));
-                    continue;
-                }
-                // Each datagram holds whole frames; a remainder is not kept for the next one.
-                let mut dec = FrameDecoder::new(&u.opts.delimiter, u.opts.max_frame);
-                let b = dec.decode_batch(bytes);
-                if b.end > 0 {
-                    check(sys::napi_create_string_utf8(env, bytes.as_ptr().cast(), b.end as isize, &mut value));
-                    evs.push(Ev::Datagram(id, value, from, n));
-                }
-                if let Some(err) = b.error {
-                    evs.push(Ev::Error(id, err.code().into(), format!("datagram from {from}: {err}")));
-                } else if b.end < n {
-                    evs.push(Ev::Error(
-                        id,
-                        "ERR_IPC_INCOMPLETE_FRAME".into(),
-                        format!("datagram from {from} ends with {} bytes of an unfinished frame", n - b.end),
-                    ));
-                }
-            }
+            unsafe { datagram::decode(env, id, &u.opts, &buf[..n], &from.ip().to_string(), from.port(), evs) };
         }
     }
 }

@@ -1,0 +1,75 @@
+//! UDP datagrams, decoded by the core's rule (`FrameDecoder::decode_datagram`: whole frames per
+//! datagram) for both ways a datagram arrives: read from the native UDP socket (Unix,
+//! `native::udp`), or received by a Node `dgram` socket and pushed here (`datagramPush`: UDP for
+//! the stream transport, and so on Windows).
+
+use std::ptr;
+
+use napi::bindgen_prelude::*;
+use napi::sys;
+use napi_derive::napi;
+
+use node_ipc_rs::codec::{DatagramError, FrameDecoder};
+
+use crate::options::ConnOpts;
+use crate::state::{check, dispatch_event, with_state, Entry, Ev};
+
+/// Collects the events of one datagram from `address`:`port`, in the native UDP socket's order:
+/// `EV_DATAGRAM` with its complete frames as one string (raw mode: all its bytes), then
+/// `EV_ERROR` if the rest broke the rule (an unfinished frame, a frame over the limit).
+///
+/// # Safety
+/// `env` is this thread's environment, inside a handle scope or a call from JS.
+pub(crate) unsafe fn decode(
+    env: sys::napi_env,
+    id: u32,
+    opts: &ConnOpts,
+    bytes: &[u8],
+    address: &str,
+    port: u16,
+    evs: &mut Vec<Ev>,
+) {
+    let n = bytes.len();
+    let mut value = ptr::null_mut();
+    if opts.raw {
+        check(sys::napi_create_buffer_copy(env, n, bytes.as_ptr().cast(), ptr::null_mut(), &mut value));
+        evs.push(Ev::Datagram(id, value, address.to_string(), port, n));
+        return;
+    }
+    let d = FrameDecoder::new(&opts.delimiter, opts.max_frame).decode_datagram(bytes);
+    if d.end > 0 {
+        check(sys::napi_create_string_utf8(env, bytes.as_ptr().cast(), d.end as isize, &mut value));
+        evs.push(Ev::Datagram(id, value, address.to_string(), port, n));
+    }
+    if let Some(err) = d.error {
+        let from = if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") };
+        let message = match &err {
+            DatagramError::TooLarge(e) => format!("datagram from {from}: {e}"),
+            DatagramError::Incomplete { .. } => format!("datagram from {from} {err}"),
+        };
+        evs.push(Ev::Error(id, err.code().into(), message));
+    }
+}
+
+/// Decodes one datagram that a Node `dgram` socket received from `address`:`port`, with the
+/// framing of `settings` (made by `streamSettings`; its id is the UDP server's handle id), and
+/// dispatches its events synchronously, as the native UDP socket does after a read.
+#[napi]
+pub fn datagram_push(settings: u32, datagram: BufferSlice, address: String, port: u32) {
+    let Some((env, dispatch, recv, ctx)) = with_state(|s| (s.env, s.dispatch, s.recv, s.async_ctx)) else {
+        return;
+    };
+    let mut evs = Vec::new();
+    with_state(|st| {
+        if let Some(Entry::StreamSettings(opts)) = st.entries.get(&settings) {
+            // SAFETY: env is this thread's environment and we are inside its call.
+            unsafe { decode(env, settings, opts, &datagram, &address, port as u16, &mut evs) };
+        }
+    });
+    for ev in evs {
+        // SAFETY: plain N-API calls on this thread's environment.
+        if !unsafe { dispatch_event(env, dispatch, recv, ctx, ev) } {
+            break;
+        }
+    }
+}
