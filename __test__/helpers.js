@@ -11,6 +11,12 @@ const ipcModule = require(ROOT);
 /** True when the suite runs over the stream transport (`npm test`'s second pass). */
 const STREAM_MODE = process.env.NODE_IPC_RS_TRANSPORT === 'stream';
 
+/**
+ * True when the addon's native transport is removed, as on Windows (the stream pass; see
+ * scripts/without-native.js): tests that ask for `config.transport = 'native'` skip.
+ */
+const NO_NATIVE = process.env.NODE_IPC_RS_NO_NATIVE === '1';
+
 let counter = 0;
 
 /** A unique socket path under the temp dir (removed by cleanup()). */
@@ -168,6 +174,7 @@ async function until(fn, what, ms = 3000) {
 module.exports = {
   ROOT,
   STREAM_MODE,
+  NO_NATIVE,
   ipcModule,
   tmpSock,
   freePort,

@@ -11,7 +11,7 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { Duplex } = require('node:stream');
 const { binding } = require('../lib/native.js');
-const { newIpc, tmpSock, freePort, within, nextEvent, cleanup, rawPeer, until, delay } = require('./helpers.js');
+const { newIpc, tmpSock, freePort, within, nextEvent, cleanup, rawPeer, until, delay, NO_NATIVE } = require('./helpers.js');
 
 const T = { timeout: 60000 };
 const FIXTURES = path.join(__dirname, 'fixtures', 'stream');
@@ -59,7 +59,10 @@ test('config.transport = "stream": local and TCP servers listen through net.Serv
   }
 });
 
-test('config.transport = "native" overrides NODE_IPC_RS_TRANSPORT', T, async () => {
+test('config.transport = "native" overrides NODE_IPC_RS_TRANSPORT', {
+  ...T,
+  skip: NO_NATIVE && 'no native transport in this pass',
+}, async () => {
   const srv = newIpc('srv');
   srv.config.transport = 'native';
   try {

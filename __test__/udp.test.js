@@ -6,7 +6,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
-const { newIpc, freeUdpPort, nodeIpc12, nextEvent, cleanup, until, within } = require('./helpers.js');
+const { newIpc, freeUdpPort, nodeIpc12, nextEvent, cleanup, until, within, delay, NO_NATIVE } = require('./helpers.js');
 
 const T = { timeout: 10000 };
 
@@ -226,5 +226,84 @@ test('udp4 raw hex: node-ipc 12 sends, node-ipc-rs receives the exact bytes', T,
     } catch {
       // already stopped
     }
+  }
+});
+
+// Each way a UDP server can receive: the addon's own socket, and Node's dgram socket (the stream
+// transport's UDP, the only one on Windows). Both decode a datagram by the core's rule and report
+// the same events in the same order.
+for (const transport of ['native', 'stream']) {
+  const skip = transport === 'native' && NO_NATIVE && 'no native transport in this pass';
+  test(`udp4 (${transport} socket): frame limit and unfinished frames per datagram, events in order, the server stays`, {
+    ...T,
+    skip,
+  }, async () => {
+    const srv = newIpc('lim');
+    srv.config.transport = transport;
+    srv.config.maxMessageSize = 32;
+    const peer = dgram.createSocket('udp4');
+    try {
+      const port = await freeUdpPort();
+      await udpServer(srv, '127.0.0.1', port, 'udp4');
+      assert.equal(srv.server._udp.constructor.name, transport === 'native' ? 'NativeUdp' : 'DgramUdp');
+      assert.deepEqual(srv.server.server.address(), { address: '127.0.0.1', port, family: 'IPv4' });
+      const seen = [];
+      srv.server.on('m', (d, rinfo) => seen.push(['m', d, rinfo.port === peer.address().port]));
+      srv.server.on('error', (e) => seen.push(['error', e.code]));
+      await new Promise((r) => peer.bind(0, '127.0.0.1', r));
+      const send = (text) => new Promise((r) => peer.send(text, port, '127.0.0.1', r));
+      await send('{"type":"m","data":1}\f{"type":"m","data":"this one is far too long"}\f');
+      await until(() => seen.length === 2, 'the frame before the oversize one, then the error');
+      await send('{"type":"m","data":2}\f{"type":"m","da');
+      await until(() => seen.length === 4, 'the complete frame, then the unfinished one');
+      await send('{"type":"m","data":3}\f');
+      await until(() => seen.length === 5, 'a later datagram');
+      assert.deepEqual(seen, [
+        ['m', 1, true],
+        ['error', 'ERR_IPC_FRAME_TOO_LARGE'],
+        ['m', 2, true],
+        ['error', 'ERR_IPC_INCOMPLETE_FRAME'],
+        ['m', 3, true],
+      ]);
+    } finally {
+      peer.close();
+      cleanup(srv);
+    }
+  });
+}
+
+const mixed = 'udp6: a server on Node dgram (stream transport) and one on the addon socket talk both ways; stop frees the port';
+test(mixed, { ...T, skip: NO_NATIVE && 'no native transport in this pass' }, async () => {
+  const a = newIpc('a');
+  const b = newIpc('b');
+  a.config.transport = 'stream';
+  b.config.transport = 'native';
+  try {
+    const pa = await freeUdpPort('udp6');
+    const pb = await freeUdpPort('udp6');
+    await udpServer(a, '::1', pa, 'udp6');
+    await udpServer(b, '::1', pb, 'udp6');
+    assert.equal(a.server.server.address().family, 'IPv6');
+    b.server.on('q', (d, rinfo) => b.server.emit(rinfo, 'a', { n: d.n, s: 'é✓' }));
+    const got = [];
+    a.server.on('a', (d) => got.push(d));
+    for (let n = 0; n < 50; n++) a.server.emit({ address: '::1', port: pb }, 'q', { n });
+    await until(() => got.length === 50, '50 answers');
+    assert.deepEqual(
+      got.map((d) => d.n),
+      [...Array(50).keys()],
+    );
+    assert.equal(got[0].s, 'é✓');
+    a.server.stop();
+    await delay(20);
+    const again = newIpc('again');
+    again.config.transport = 'stream';
+    try {
+      await udpServer(again, '::1', pa, 'udp6');
+    } finally {
+      cleanup(again);
+    }
+  } finally {
+    cleanup(a, b);
   }
 });

@@ -10,6 +10,7 @@ const net = require('node:net');
 const { PubSub } = require('./pubsub.js');
 const { IpcSocket } = require('./socket.js');
 const { StreamSocket, listenStream, useStream, toDuplex } = require('./stream.js');
+const { NativeUdp, DgramUdp } = require('./udp.js');
 const { binding, handles } = require('./native.js');
 const { formatFrame, dispatchFrames, dispatchBatch, dispatchChecked, checkDelimiter } = require('./frames.js');
 const { frameLimit, pendingLimit } = require('./config.js');
@@ -31,6 +32,7 @@ class Listener extends EventEmitter {
   address() {
     const o = this._owner;
     if (!this.listening) return null;
+    if (o._udp) return o._udp.address();
     if (!o.port && !o.udp4 && !o.udp6) return o._boundPath;
     return binding.address(o._lid);
   }
@@ -38,6 +40,10 @@ class Listener extends EventEmitter {
   close(cb) {
     const o = this._owner;
     const wasListening = this.listening;
+    if (o._udp) {
+      o._udp.close();
+      o._udp = null;
+    }
     if (o._lid) {
       handles.delete(o._lid);
       binding.closeServer(o._lid);
@@ -54,12 +60,14 @@ class Listener extends EventEmitter {
   // An unref'd listener does not keep the process alive (uv_unref on its poll handle).
   ref() {
     this._refed = true;
+    if (this._owner._udp) this._owner._udp.setRef(true);
     if (this._owner._lid) binding.setRef(this._owner._lid, true);
     return this;
   }
 
   unref() {
     this._refed = false;
+    if (this._owner._udp) this._owner._udp.setRef(false);
     if (this._owner._lid) binding.setRef(this._owner._lid, false);
     return this;
   }
@@ -100,6 +108,8 @@ class Server extends PubSub {
     Object.defineProperty(this, '_boundPath', { value: null, writable: true });
     Object.defineProperty(this, '_framing', { value: null, writable: true });
     Object.defineProperty(this, '_udpPeers', { value: null, writable: true });
+    // A UDP server's socket (lib/udp.js): the addon's own, or Node's dgram under the stream transport.
+    Object.defineProperty(this, '_udp', { value: null, writable: true });
     Object.defineProperty(this, '_connections', { value: 0, writable: true });
     // serveStream: the existing streams to serve once started (no listener at all).
     Object.defineProperty(this, '_streams', { value: null, writable: true });
@@ -202,24 +212,28 @@ class Server extends PubSub {
   }
 
   _bindUdp(address) {
-    const r = binding.udpBind(address, this.port, this._framing);
-    if (typeof r === 'string') {
-      this._failStart(systemError(r, 'bind', address, this.port));
-      return;
-    }
-    this._lid = r;
-    handles.set(r, this);
-    if (this.server._refed === false) binding.setRef(r, false);
-    this._udpPeers = new Map();
-    const listener = this.server;
-    listener.listening = true;
-    // node-ipc 9/12: `start` with {address, port}, then `connect` with the socket once bound.
-    process.nextTick(() => {
-      if (!listener.listening) return;
-      this.onStart({ address: this.path, port: this.port });
-      listener.emit('listening');
-      this.sockets.push(listener);
-      this.publish('connect', listener);
+    const type = this.udp6 ? 'udp6' : 'udp4';
+    const udp = useStream(this.config, 'server') ? new DgramUdp(this, type) : new NativeUdp(this, type);
+    this._udp = udp;
+    udp.bind(address, this.port, (err) => {
+      if (this._udp !== udp) return; // stopped meanwhile
+      if (err) {
+        this._udp = null;
+        this._failStart(err);
+        return;
+      }
+      if (this.server._refed === false) udp.setRef(false);
+      this._udpPeers = new Map();
+      const listener = this.server;
+      listener.listening = true;
+      // node-ipc 9/12: `start` with {address, port}, then `connect` with the socket once bound.
+      process.nextTick(() => {
+        if (!listener.listening) return;
+        this.onStart({ address: this.path, port: this.port });
+        listener.emit('listening');
+        this.sockets.push(listener);
+        this.publish('connect', listener);
+      });
     });
   }
 
@@ -251,10 +265,7 @@ class Server extends PubSub {
       throw new RangeError(`Port should be > 0 and < 65536. Received ${port}.`);
     }
     const send = (ip) => {
-      if (!this._lid) return;
-      const err =
-        typeof message === 'string' ? binding.udpSendStr(this._lid, message, ip, port) : binding.udpSendBuf(this._lid, message, ip, port);
-      if (err) this.publish('error', systemError(err, 'send', address, port));
+      if (this._udp) this._udp.send(message, ip, port, (code) => this.publish('error', systemError(code, 'send', address, port)));
     };
     if (net.isIP(address)) {
       send(address);
