@@ -43,9 +43,11 @@ export declare function closeServer(id: number): void
 /**
  * Starts connecting to a local path (`port` < 0) or an IP address and port. Returns the
  * connection id (a `connect` or `error`+`close` event follows), or an error code when the attempt
- * failed at once (`ENOENT`, `ECONNREFUSED` for local sockets).
+ * failed at once (`ENOENT`, `ECONNREFUSED` for local sockets). `tls_host`: with TLS, the host the
+ * user gave (a name, before it was resolved to `host_or_path`), verified and sent as SNI unless
+ * `tls.servername` is set, as the stream transport and Node do; absent, the address is verified.
  */
-export declare function connect(hostOrPath: string, port: number, opts: SocketOptions): number | string
+export declare function connect(hostOrPath: string, port: number, opts: SocketOptions, tlsHost?: string | undefined | null): number | string
 
 /** `[bytesRead, bytesWritten]` of a connection (plaintext bytes; written = accepted for sending). */
 export declare function connStats(id: number): Array<number>

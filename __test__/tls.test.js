@@ -79,6 +79,58 @@ test('host names are verified: localhost matches, a wrong servername is refused'
   }
 });
 
+test('a certificate naming only DNS:localhost: the host given is verified, not the address it resolved to', T, async () => {
+  const srv = newIpc('srv');
+  const clients = [newIpc('a'), newIpc('b'), newIpc('c')];
+  try {
+    const port = await freePort();
+    await tlsServer(srv, port, { private: fx('server-dns.key'), public: fx('server-dns.pem') });
+    const ca = { trustedConnections: fx('ca.pem') };
+    // 'localhost' resolves to 127.0.0.1, which the certificate does not name: the name is verified.
+    const byName = await within(5000, 'localhost', tlsClient(clients[0], port, ca, 'localhost'));
+    assert.deepEqual(byName.events, ['connect']);
+    const got = nextEvent(byName.client, 'echo');
+    byName.client.emit('echo', 'over a name-only certificate');
+    assert.equal((await got)[0], 'over a name-only certificate');
+    // An IP host verifies the IP...
+    const byIp = await within(5000, '127.0.0.1', tlsClient(clients[1], port, ca, '127.0.0.1'));
+    assert.deepEqual(byIp.events, ['error:ERR_TLS_CERT_ALTNAME_INVALID', 'destroy']);
+    // ...unless tls.servername names what to verify.
+    const named = await within(5000, 'servername', tlsClient(clients[2], port, { ...ca, servername: 'localhost' }, '127.0.0.1'));
+    assert.deepEqual(named.events, ['connect']);
+  } finally {
+    cleanup(...clients, srv);
+  }
+});
+
+test('SNI: a client sends the host name it was given (or tls.servername), none for an IP host (Node tls server)', T, async () => {
+  const tls = require('node:tls');
+  const seen = [];
+  const server = tls.createServer({ key: fs.readFileSync(fx('server.key')), cert: fs.readFileSync(fx('server.pem')) }, (sock) => {
+    seen.push(sock.servername);
+    sock.end();
+  });
+  const clients = [newIpc('a'), newIpc('b'), newIpc('c')];
+  try {
+    await new Promise((r) => server.listen(0, '127.0.0.1', r));
+    const { port } = server.address();
+    const ca = { trustedConnections: fx('ca.pem') };
+    for (const [ipc, host, extra] of [
+      [clients[0], 'localhost', {}],
+      [clients[1], '127.0.0.1', {}],
+      [clients[2], '127.0.0.1', { servername: 'localhost' }],
+    ]) {
+      const r = await within(5000, `TLS to ${host}`, tlsClient(ipc, port, { ...ca, ...extra }, host));
+      assert.equal(r.events[0], 'connect');
+      await until(() => seen.length === clients.indexOf(ipc) + 1, 'the server saw the handshake');
+    }
+    assert.deepEqual(seen, ['localhost', false, 'localhost']);
+  } finally {
+    cleanup(...clients);
+    server.close();
+  }
+});
+
 test('an untrusted server is refused by default, accepted only with rejectUnauthorized:false', T, async () => {
   const srv = newIpc('srv');
   const a = newIpc('a');

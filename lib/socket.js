@@ -147,7 +147,8 @@ class IpcSocket extends EventEmitter {
 
   _tryConnect(addresses, port) {
     const address = addresses[0];
-    const r = binding.connect(address, port, this._framing);
+    // TLS verifies (and sends as SNI) the host the user gave, not the address it resolved to.
+    const r = binding.connect(address, port, this._framing, port < 0 ? undefined : this._address);
     if (typeof r === 'string') {
       if (addresses.length > 1) {
         this._tryConnect(addresses.slice(1), port);

@@ -116,8 +116,10 @@ pub struct AddressInfo {
     pub family: String,
 }
 
-/// Framing and, for TLS, the session settings. `host` is the peer's host for a client, `None` for
-/// a server.
+/// Framing and, for TLS, the session settings. `host` is the peer's host for a client, as the user
+/// gave it (a name is not replaced by the address it resolved to), `None` for a server. A client
+/// verifies `tls.servername` when set, else `host`, and sends it as SNI when it is a name (for
+/// either transport, as Node's tls.connect does).
 pub(crate) fn conn_opts(o: &SocketOptions, host: Option<&str>) -> std::result::Result<ConnOpts, String> {
     if o.delimiter.is_empty() {
         return Err("EINVAL".into());

@@ -233,12 +233,14 @@ impl State {
 
 /// Starts connecting to a local path (`port` < 0) or an IP address and port. Returns the
 /// connection id (a `connect` or `error`+`close` event follows), or an error code when the attempt
-/// failed at once (`ENOENT`, `ECONNREFUSED` for local sockets).
+/// failed at once (`ENOENT`, `ECONNREFUSED` for local sockets). `tls_host`: with TLS, the host the
+/// user gave (a name, before it was resolved to `host_or_path`), verified and sent as SNI unless
+/// `tls.servername` is set, as the stream transport and Node do; absent, the address is verified.
 #[napi]
-pub fn connect(host_or_path: String, port: i32, opts: SocketOptions) -> Either<u32, String> {
+pub fn connect(host_or_path: String, port: i32, opts: SocketOptions, tls_host: Option<String>) -> Either<u32, String> {
     let result = (|| {
         let ep = endpoint(&host_or_path, port)?;
-        let copts = conn_opts(&opts, Some(&host_or_path))?;
+        let copts = conn_opts(&opts, Some(tls_host.as_deref().unwrap_or(&host_or_path)))?;
         let local = match (&opts.local_address, opts.local_port, &ep) {
             (None, None, _) | (_, _, Endpoint::Local(_)) => None,
             (addr, port, Endpoint::Tcp(remote)) => {
