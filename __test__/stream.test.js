@@ -14,6 +14,7 @@ const { binding } = require('../lib/native.js');
 const { newIpc, tmpSock, freePort, within, nextEvent, cleanup, rawPeer, until, delay, NO_NATIVE } = require('./helpers.js');
 
 const T = { timeout: 60000 };
+const fx = (name) => path.join(__dirname, 'fixtures', name);
 const FIXTURES = path.join(__dirname, 'fixtures', 'stream');
 
 test('config.transport = "stream": local and TCP servers listen through net.Server, clients through net.Socket', T, async () => {
@@ -255,33 +256,36 @@ test('existing streams: an oversize frame from the child closes that stream with
   }
 });
 
+/** Two Duplexes wired back to back; `wire`, if given, sees every chunk either side writes. */
+function pair(wire) {
+  const a = new Duplex({
+    read() {},
+    write(chunk, _enc, cb) {
+      if (wire) wire.push(Buffer.from(chunk));
+      b.push(chunk);
+      cb();
+    },
+    final(cb) {
+      b.push(null);
+      cb();
+    },
+  });
+  const b = new Duplex({
+    read() {},
+    write(chunk, _enc, cb) {
+      if (wire) wire.push(Buffer.from(chunk));
+      a.push(chunk);
+      cb();
+    },
+    final(cb) {
+      a.push(null);
+      cb();
+    },
+  });
+  return [a, b];
+}
+
 test('existing streams in one process: connectToStream and server.attach over a Duplex pair', T, async () => {
-  // Two Duplexes wired back to back.
-  function pair() {
-    const a = new Duplex({
-      read() {},
-      write(chunk, _enc, cb) {
-        b.push(chunk);
-        cb();
-      },
-      final(cb) {
-        b.push(null);
-        cb();
-      },
-    });
-    const b = new Duplex({
-      read() {},
-      write(chunk, _enc, cb) {
-        a.push(chunk);
-        cb();
-      },
-      final(cb) {
-        a.push(null);
-        cb();
-      },
-    });
-    return [a, b];
-  }
   const srv = newIpc('srv');
   const cli = newIpc('cli');
   try {
@@ -311,6 +315,97 @@ test('existing streams in one process: connectToStream and server.attach over a 
     assert.deepEqual(events, ['connect', 'disconnect', 'destroy']);
   } finally {
     cleanup(cli, srv);
+  }
+});
+
+test('existing streams with config.tls: serveStream/attach and connectToStream speak TLS (rustls on the pushed bytes)', T, async () => {
+  const wire = [];
+  const srv = newIpc('srv');
+  const cli = newIpc('cli');
+  const rogue = newIpc('rogue');
+  srv.config.tls = { private: fx('server.key'), public: fx('server.pem') };
+  cli.config.tls = { trustedConnections: fx('ca.pem') }; // verifies 'localhost' (no host to name)
+  rogue.config.tls = { trustedConnections: fx('rogue-ca.pem') };
+  try {
+    srv.serveStream();
+    const started = nextEvent(srv.server, 'start');
+    srv.server.start();
+    await started;
+    const [left, right] = pair(wire);
+    const connected = nextEvent(srv.server, 'connect', 5000);
+    const socket = srv.server.attach(left);
+    cli.connectToStream('srv', right);
+    const client = cli.of.srv;
+    const clientConnected = nextEvent(client, 'connect', 5000);
+    // `connect` on both sides once the handshake is done.
+    assert.equal((await connected)[0], socket);
+    await clientConnected;
+    srv.server.on('q', (d, s) => srv.server.emit(s, 'a', `${d} secret-reply`));
+    const answer = nextEvent(client, 'a');
+    client.emit('q', 'secret-question');
+    assert.deepEqual(await answer, ['secret-question secret-reply']);
+    const bytes = Buffer.concat(wire);
+    assert.equal(bytes[0], 0x16, 'a TLS handshake record first');
+    assert.ok(!bytes.includes('secret'), 'no plaintext on the stream');
+    // A client that does not trust the server: its error, then destroy; the server reports the
+    // failed handshake and never announces the connection.
+    const [l2, r2] = pair();
+    const serverErr = nextEvent(srv.server, 'error', 5000);
+    srv.server.attach(l2);
+    const events = [];
+    rogue.connectToStream('srv', r2);
+    rogue.of.srv.on('error', (e) => events.push(`error:${e.code}`));
+    rogue.of.srv.on('connect', () => events.push('connect'));
+    await nextEvent(rogue.of.srv, 'destroy', 5000);
+    assert.deepEqual(events, ['error:UNABLE_TO_VERIFY_LEAF_SIGNATURE']);
+    assert.match((await serverErr)[0].message, /TLS handshake with a client failed/);
+    assert.deepEqual(srv.server.sockets, [socket]);
+  } finally {
+    cleanup(cli, rogue, srv);
+  }
+});
+
+test('server.attach with config.tls: TLS clients of ours reach a net.Server whose sockets are attached', T, async () => {
+  const srv = newIpc('srv');
+  const cli = newIpc('cli');
+  srv.config.tls = { private: fx('server-dns.key'), public: fx('server-dns.pem') };
+  cli.config.tls = { trustedConnections: fx('ca.pem') };
+  cli.config.maxRetries = 0;
+  const plain = net.createServer((sock) => srv.server.attach(sock));
+  try {
+    srv.serveStream();
+    const started = nextEvent(srv.server, 'start');
+    srv.server.start();
+    await started;
+    await new Promise((r) => plain.listen(0, '127.0.0.1', r));
+    srv.server.on('q', (d, s) => srv.server.emit(s, 'a', d));
+    cli.connectToNet('srv', 'localhost', plain.address().port);
+    const client = cli.of.srv;
+    await nextEvent(client, 'connect', 5000);
+    const answer = nextEvent(client, 'a');
+    client.emit('q', { over: 'tls' });
+    assert.deepEqual(await answer, [{ over: 'tls' }]);
+  } finally {
+    cleanup(cli, srv);
+    plain.close();
+  }
+});
+
+test('serveStream with a config.tls that cannot be used: an error event, no plaintext', T, async () => {
+  const srv = newIpc('srv');
+  srv.config.tls = { private: fx('missing.key'), public: fx('server.pem') };
+  try {
+    const [left] = pair();
+    srv.serveStream(left);
+    const err = nextEvent(srv.server, 'error');
+    let connected = false;
+    srv.server.on('connect', () => (connected = true));
+    srv.server.start();
+    assert.equal((await err)[0].code, 'ENOENT');
+    await delay(20);
+    assert.equal(connected, false);
+  } finally {
+    cleanup(srv);
   }
 });
 

@@ -103,8 +103,9 @@ class Client extends PubSub {
       if (iface.localPort) framing.localPort = Number(iface.localPort);
     }
     let tlsFailure = null;
-    if (client.port && client.config.tls) {
-      // TLS for connectToNet only, as in node-ipc; local sockets never speak TLS.
+    if ((client.port || client.stream !== undefined) && client.config.tls) {
+      // TLS for connectToNet (and existing streams, matching serveStream), as in node-ipc; local
+      // sockets never speak TLS.
       try {
         framing.tls = assuredTls || tlsSettings(client.config.tls, 'client');
       } catch (err) {

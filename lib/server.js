@@ -44,6 +44,10 @@ class Listener extends EventEmitter {
       o._udp.close();
       o._udp = null;
     }
+    if (o._streamSettings) {
+      binding.streamFree(o._streamSettings);
+      o._streamSettings = 0;
+    }
     if (o._lid) {
       handles.delete(o._lid);
       binding.closeServer(o._lid);
@@ -111,8 +115,10 @@ class Server extends PubSub {
     // A UDP server's socket (lib/udp.js): the addon's own, or Node's dgram under the stream transport.
     Object.defineProperty(this, '_udp', { value: null, writable: true });
     Object.defineProperty(this, '_connections', { value: 0, writable: true });
-    // serveStream: the existing streams to serve once started (no listener at all).
+    // serveStream: the existing streams to serve once started (no listener at all), and their
+    // framing/TLS settings prepared in the addon (binding.streamSettings; 0 when none).
     Object.defineProperty(this, '_streams', { value: null, writable: true });
+    Object.defineProperty(this, '_streamSettings', { value: 0, writable: true });
   }
 
   onStart(arg) {
@@ -318,14 +324,34 @@ class Server extends PubSub {
     }
   }
 
-  // serveStream: no listener; each stream is one connection, announced once the server started.
+  // serveStream: no listener; each stream is one connection, announced once the server started
+  // (with config.tls: once its TLS handshake completed, as on a TLS listener).
   _startStreams() {
-    this._framing = { delimiter: this._delimiter, raw: !!this.config.rawBuffer, maxFrame: frameLimit(this.config) };
     this.server = new Listener(this);
     this.server.on('error', (err) => {
       this.log('server error', err);
       this.publish('error', err);
     });
+    const profile = this._profile;
+    const framing = profile.legacy
+      ? {
+          delimiter: this._delimiter,
+          raw: !!this.config.rawBuffer,
+          maxFrame: frameLimit(this.config),
+          maxPending: pendingLimit(this.config),
+        }
+      : nativeFraming(profile, this._delimiter);
+    try {
+      if (this.config.tls) {
+        const tls = tlsSettings(this.config.tls, 'server');
+        framing.tls = profile.legacy ? tls : Object.assign(tls, serverTls(this.config.tls));
+      }
+    } catch (err) {
+      this._failStart(err);
+      return;
+    }
+    this._framing = framing;
+    if (!this._prepareStreams()) return;
     const listener = this.server;
     listener.listening = true;
     process.nextTick(() => {
@@ -350,11 +376,28 @@ class Server extends PubSub {
       this._streams.push(duplex);
       return undefined;
     }
+    if (!this._streamSettings && !this._prepareStreams()) {
+      duplex.destroy();
+      return undefined;
+    }
     const socket = new StreamSocket(this._framing, this, true);
-    socket._announced = true;
-    socket._adopt(duplex, false);
-    this._streamAccepted(socket);
+    // With TLS, `connect` once the handshake completed (a failed one is the server's error).
+    socket._announced = !this._framing.tls;
+    socket._adopt(duplex, false, this._streamSettings);
+    if (socket._announced) this._streamAccepted(socket);
     return socket;
+  }
+
+  // The addon's settings for this server's streams (PEM files parsed and checked once); false
+  // (and an error event) when they are refused.
+  _prepareStreams() {
+    const settings = binding.streamSettings(this._framing, undefined);
+    if (typeof settings === 'string') {
+      this._failStart(systemError(settings, 'listen'));
+      return false;
+    }
+    this._streamSettings = settings;
+    return true;
   }
 
   _nativeAccept(cid) {

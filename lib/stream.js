@@ -137,6 +137,12 @@ class StreamSocket extends IpcSocket {
     }
     if (typeof r === 'string') {
       stream.destroy();
+      if (!this._announced) {
+        // (an accepted connection nobody has heard of: the server's error, as a failed handshake)
+        this._markClosed();
+        process.nextTick(() => this._owner._nativeError(r.split('|')[0], `TLS with a client failed: ${r}`));
+        return;
+      }
       this._failSoon(systemError(r, 'connect'));
       return;
     }
@@ -174,11 +180,15 @@ class StreamSocket extends IpcSocket {
     this._adopt(net.connect(opts), true);
   }
 
-  // An existing stream (connectToStream): already open; `connect` follows on the next tick.
+  // An existing stream (connectToStream): already open; `connect` follows on the next tick, or
+  // with config.tls once the TLS handshake over it completed. The name verified is
+  // tls.servername, else 'localhost' (Node's tls.connect over a socket does the same).
   _adoptOpen(stream) {
+    if (this._tls) this._tlsHost = 'localhost';
     this._adopt(stream, false);
     this.connecting = true;
     this.readable = false;
+    if (this._tls) return;
     process.nextTick(() => {
       if (!this.destroyed) this._nativeConnect();
     });
