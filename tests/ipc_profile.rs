@@ -1,6 +1,10 @@
 //! node-ipc 14's profiles in the async Rust API: the same rules as the Node shim (receive and send
 //! checks, the remainder timeout, assured transports, the secure socket root), with raw
 //! `UnixStream` peers that write exact bytes. Every test is bounded in time.
+//!
+//! Unix only (the peers are Unix sockets, the socket root has Unix permissions): the rules are
+//! the same on every platform and are checked here; Windows runs the rest of the suite.
+#![cfg(unix)]
 
 use std::io::{Read, Write};
 use std::os::unix::fs::PermissionsExt;
