@@ -9,9 +9,8 @@ const { IpcSocket } = require('./socket.js');
 const { StreamSocket, useStream } = require('./stream.js');
 const { formatFrame, dispatchBatch, dispatchChecked, checkDelimiter } = require('./frames.js');
 const { binding } = require('./native.js');
-const { frameLimit, pendingLimit } = require('./config.js');
 const { tlsSettings } = require('./tls.js');
-const { selectProfile, nativeFraming, isProtocolError, readBytes, clearTimer } = require('./endpoint.js');
+const { selectProfile, connectionFraming, isProtocolError, readBytes, clearTimer } = require('./endpoint.js');
 const { checkAssuredClient, checkAssuredTls } = require('./secure.js');
 
 // node-ipc's sync queue: one message in flight; each received batch releases the next.
@@ -77,17 +76,7 @@ class Client extends PubSub {
       return;
     }
     const profile = client._profile;
-    const framing = profile.legacy
-      ? {
-          delimiter: client._delimiter,
-          raw: !!client.config.rawBuffer,
-          maxFrame: frameLimit(client.config),
-          maxPending: pendingLimit(client.config),
-          tls: undefined,
-          localAddress: undefined,
-          localPort: undefined,
-        }
-      : nativeFraming(profile, client._delimiter);
+    const framing = connectionFraming(profile, client.config, client._delimiter);
     // node-ipc 14's assured profile: network connections only over verified mutual TLS (thrown,
     // like a TLS file that cannot be read).
     let assuredTls = null;

@@ -13,7 +13,7 @@
 
 const { StringDecoder } = require('node:string_decoder');
 const { createParser, builtinClass, RawParser, Parser } = require('./parsers.js');
-const { DEFAULT_FRAME_CAP } = require('./config.js');
+const { DEFAULT_FRAME_CAP, frameLimit, pendingLimit } = require('./config.js');
 const { messageError } = require('./profile.js');
 const { IPCProtocolError } = require('./errors.js');
 const { flowDefaults } = require('./native.js');
@@ -162,19 +162,24 @@ function clearTimer(peer) {
   }
 }
 
-/** The framing options for a connection's native side under profile `p` (legacy: see client/server). */
-function nativeFraming(p, delimiter) {
+/**
+ * The framing options for a connection's native side: under a node-ipc 14 profile, what the
+ * profile chose at construction; without one (node-ipc 9/12), what `config` says when the
+ * connection is made (`rawBuffer`, `maxMessageSize`, `maxPendingBytes` are read then).
+ */
+function connectionFraming(p, config, delimiter) {
+  const legacy = p.legacy;
   return {
     delimiter,
-    raw: p.raw || p.jsRead,
-    maxFrame: p.maxFrame,
+    raw: legacy ? !!config.rawBuffer : p.raw || p.jsRead,
+    maxFrame: legacy ? frameLimit(config) : p.maxFrame,
     // (a custom parser's timer runs in JS, in readText)
-    messageTimeout: p.jsRead ? 0 : p.messageTimeout,
-    maxPending: p.maxPendingBytes,
+    messageTimeout: legacy || p.jsRead ? 0 : p.messageTimeout,
+    maxPending: legacy ? pendingLimit(config) : p.maxPendingBytes,
     tls: undefined,
     localAddress: undefined,
     localPort: undefined,
   };
 }
 
-module.exports = { selectProfile, isProtocolError, timeoutError, readText, readBytes, clearTimer, nativeFraming, DEFAULT_PENDING_CAP };
+module.exports = { selectProfile, isProtocolError, timeoutError, readText, readBytes, clearTimer, connectionFraming, DEFAULT_PENDING_CAP };

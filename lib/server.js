@@ -13,10 +13,9 @@ const { StreamSocket, listenStream, useStream, toDuplex } = require('./stream.js
 const { NativeUdp, DgramUdp } = require('./udp.js');
 const { binding, handles } = require('./native.js');
 const { formatFrame, dispatchFrames, dispatchBatch, dispatchChecked, checkDelimiter } = require('./frames.js');
-const { frameLimit, pendingLimit } = require('./config.js');
 const { systemError } = require('./errors.js');
 const { tlsSettings } = require('./tls.js');
-const { selectProfile, nativeFraming, readText, readBytes, clearTimer } = require('./endpoint.js');
+const { selectProfile, connectionFraming, readText, readBytes, clearTimer } = require('./endpoint.js');
 const { socketRoot, checkLocalServer, serverTls, checkAssuredTls, checkAssuredNetServer } = require('./secure.js');
 
 // Stands where node-ipc exposes the net.Server (`ipc.server.server`).
@@ -149,18 +148,9 @@ class Server extends PubSub {
       }
     }
     if (!udp && !this.port) checkLocalServer(this);
-    if (profile.legacy) {
-      this._framing = {
-        delimiter: this._delimiter,
-        raw: !!this.config.rawBuffer,
-        maxFrame: frameLimit(this.config),
-        maxPending: pendingLimit(this.config),
-      };
-    } else {
-      this._framing = nativeFraming(profile, this._delimiter);
-      // UDP: every datagram goes through the parser in JS, which keeps a remainder per peer.
-      if (udp) this._framing.raw = true;
-    }
+    this._framing = connectionFraming(profile, this.config, this._delimiter);
+    // UDP under a profile: every datagram goes through the parser in JS, which keeps a remainder per peer.
+    if (udp && !profile.legacy) this._framing.raw = true;
     this.server = new Listener(this);
     this.server.on('error', (err) => {
       this.log('server error', err);
@@ -333,14 +323,7 @@ class Server extends PubSub {
       this.publish('error', err);
     });
     const profile = this._profile;
-    const framing = profile.legacy
-      ? {
-          delimiter: this._delimiter,
-          raw: !!this.config.rawBuffer,
-          maxFrame: frameLimit(this.config),
-          maxPending: pendingLimit(this.config),
-        }
-      : nativeFraming(profile, this._delimiter);
+    const framing = connectionFraming(profile, this.config, this._delimiter);
     try {
       if (this.config.tls) {
         const tls = tlsSettings(this.config.tls, 'server');
