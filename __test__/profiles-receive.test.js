@@ -307,17 +307,18 @@ test('messageTimeout, client: times out with error -> disconnect -> destroy, no 
 });
 
 test('messageTimeout: a remainder that empties in time clears the clock', T, async () => {
-  // Each frame arrives in two halves 50 ms apart, then nothing is pending for 50 ms: a 150 ms
-  // limit never fires over ~1.2 s.
-  const halves = Array.from({ length: 12 }, (_, i) => [
-    [50, '{"type":"ok","data":'],
-    [50, `${i}}\f`],
+  // Each frame arrives in two halves 40 ms apart, then nothing is pending for 40 ms: a 500 ms
+  // limit never fires over ~1.9 s (a clock that is not cleared would fire after 500 ms; the
+  // margin keeps a loaded machine's delays from looking like a timeout).
+  const halves = Array.from({ length: 24 }, (_, i) => [
+    [40, '{"type":"ok","data":'],
+    [40, `${i}}\f`],
   ]).flat();
-  const c = await clientWithPeer({ parser: 'guarded', messageTimeout: 150 }, halves);
+  const c = await clientWithPeer({ parser: 'guarded', messageTimeout: 500 }, halves);
   try {
-    await until(() => c.log.filter((e) => e[0] === 'ok').length === 12, 'all frames', 5000);
+    await until(() => c.log.filter((e) => e[0] === 'ok').length === 24, 'all frames', 8000);
     await delay(200);
-    assert.deepEqual(names(c.log), ['connect', ...Array(12).fill('ok')]);
+    assert.deepEqual(names(c.log), ['connect', ...Array(24).fill('ok')]);
   } finally {
     c.cleanup();
   }
