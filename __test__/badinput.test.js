@@ -7,7 +7,19 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const net = require('node:net');
 const { spawn } = require('node:child_process');
-const { newIpc, tmpSock, nextEvent, startLocalServer, connectLocal, cleanup, within, until, rawPeer, delay } = require('./helpers.js');
+const {
+  newIpc,
+  tmpSock,
+  nextEvent,
+  startLocalServer,
+  connectLocal,
+  cleanup,
+  within,
+  until,
+  rawPeer,
+  delay,
+  WINDOWS,
+} = require('./helpers.js');
 
 const T = { timeout: 15000 };
 
@@ -254,7 +266,10 @@ test('a throwing handler surfaces as an uncaught exception, as from a Node socke
   assert.match(out, /caught:handler failed/);
 });
 
-test('out of file descriptors: EMFILE error events without spinning, then the server recovers', T, async () => {
+test('out of file descriptors: EMFILE error events without spinning, then the server recovers', {
+  ...T,
+  skip: WINDOWS && 'ulimit (bash): Unix',
+}, async () => {
   const os = require('node:os');
   const path = require('node:path');
   const fs = require('node:fs');

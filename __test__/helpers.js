@@ -8,6 +8,12 @@ const fs = require('node:fs');
 const ROOT = path.join(__dirname, '..');
 const ipcModule = require(ROOT);
 
+/** Windows: local sockets are named pipes (no socket files, permissions or stale files). */
+const WINDOWS = process.platform === 'win32';
+
+/** The `skip` reason of a test about what only Unix local sockets have (files, modes). */
+const UNIX_SOCKETS_ONLY = WINDOWS && 'Windows local sockets are named pipes, not files';
+
 /** True when the suite runs over the stream transport (`npm test`'s second pass). */
 const STREAM_MODE = process.env.NODE_IPC_RS_TRANSPORT === 'stream';
 
@@ -19,10 +25,17 @@ const NO_NATIVE = process.env.NODE_IPC_RS_NO_NATIVE === '1';
 
 let counter = 0;
 
-/** A unique socket path under the temp dir (removed by cleanup()). */
+/**
+ * A unique local socket path: under the temp dir (removed by cleanup()); on Windows a pipe name,
+ * which node-ipc-rs, the Rust API and raw node:net peers all use as it is.
+ */
 function tmpSock(tag = 's') {
-  return path.join(os.tmpdir(), `nirs-${process.pid}-${tag}-${++counter}.sock`);
+  const name = `nirs-${process.pid}-${tag}-${++counter}.sock`;
+  return WINDOWS ? `\\\\.\\pipe\\${name}` : path.join(os.tmpdir(), name);
 }
+
+/** Where a raw node:net peer finds the local socket node-ipc-rs serves at `p` (a pipe on Windows). */
+const localPath = (p) => require('../lib/stream.js').localPath(p);
 
 /** A TCP port that was free a moment ago. */
 function freePort() {
@@ -175,6 +188,9 @@ module.exports = {
   ROOT,
   STREAM_MODE,
   NO_NATIVE,
+  WINDOWS,
+  UNIX_SOCKETS_ONLY,
+  localPath,
   ipcModule,
   tmpSock,
   freePort,

@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { newIpc, tmpSock, within, until, delay, rmSock } = require('./helpers.js');
+const { newIpc, tmpSock, within, until, delay, rmSock, localPath } = require('./helpers.js');
 
 /** Records `types` on a node-ipc emitter as [type, ...args] in arrival order. */
 function record(emitter, types) {
@@ -50,7 +50,7 @@ async function serverWithPeer(config, types = ['ok']) {
   await within(3000, 'server start', started);
   const connect = (tag) =>
     new Promise((resolve, reject) => {
-      const s = net.connect(sockPath, () => resolve(s));
+      const s = net.connect(localPath(sockPath), () => resolve(s));
       s.received = '';
       s.setEncoding('utf8');
       s.on('data', (d) => (s.received += d));
@@ -99,7 +99,7 @@ async function clientWithPeer(config, bytes, types = ['ok']) {
       })();
     }
   });
-  await new Promise((r) => rawServer.listen(sockPath, r));
+  await new Promise((r) => rawServer.listen(localPath(sockPath), r));
   const ipc = newIpc('cli');
   Object.assign(ipc.config, config);
   ipc.connectTo('peer', sockPath);

@@ -9,7 +9,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { ipcModule, newIpc, freePort, nextEvent, cleanup, within, rmSock } = require('./helpers.js');
+const { ipcModule, newIpc, freePort, nextEvent, cleanup, within, rmSock, UNIX_SOCKETS_ONLY } = require('./helpers.js');
 const { secureRoot, rmRoot, record } = require('./profile-helpers.js');
 const { v14SocketRoot } = require('../lib/secure.js');
 
@@ -38,7 +38,10 @@ function assured(extra = {}) {
 
 const modeOf = (dir) => fs.statSync(dir).mode & 0o7777;
 
-test('assured local server at the default socketRoot: node-ipc 14 per-user root (0700), clients meet it', T, async () => {
+test('assured local server at the default socketRoot: node-ipc 14 per-user root (0700), clients meet it', {
+  ...T,
+  skip: UNIX_SOCKETS_ONLY,
+}, async () => {
   const srv = assured();
   srv.config.id = `world-${process.pid}`;
   const cli = assured();
@@ -77,7 +80,9 @@ test('assured local server at the default socketRoot: node-ipc 14 per-user root 
   }
 });
 
-test('secure socket root: an existing open directory is refused (ERR_IPC_SOCKET_ROOT) and never chmod-ed', () => {
+test('secure socket root: an existing open directory is refused (ERR_IPC_SOCKET_ROOT) and never chmod-ed', {
+  skip: UNIX_SOCKETS_ONLY,
+}, () => {
   const root = secureRoot('open');
   fs.chmodSync(root, 0o777);
   try {
@@ -128,7 +133,10 @@ test('secure socket root: a symlink, or a directory owned by someone else, is re
   }
 });
 
-test('without a secure root, 14 profiles accept an open socketRoot (secureSocketRoot unset/false)', T, async () => {
+test('without a secure root, 14 profiles accept an open socketRoot (secureSocketRoot unset/false)', {
+  ...T,
+  skip: UNIX_SOCKETS_ONLY,
+}, async () => {
   const root = secureRoot('plain');
   fs.chmodSync(root, 0o755);
   const ipc = newIpc('p');
@@ -164,7 +172,7 @@ test('assured local server: only directly inside a secure root (ERR_IPC_ASSURED_
   }
 });
 
-test('14 profiles: unlink refuses to replace a non-socket (ERR_IPC_UNLINK_NOT_SOCKET); the file stays', () => {
+test('14 profiles: unlink refuses to replace a non-socket (ERR_IPC_UNLINK_NOT_SOCKET); the file stays', { skip: UNIX_SOCKETS_ONLY }, () => {
   const root = secureRoot('unlink');
   try {
     const file = `${root}app.x`;

@@ -15,7 +15,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const { ROOT, useExamples, runExample } = require('./rust-examples.js');
-const { within, freePort } = require('./helpers.js');
+const { within, freePort, localPath } = require('./helpers.js');
 
 const T = { timeout: 20000 };
 const sockets = new Set();
@@ -303,7 +303,7 @@ test('byte-exact replies: Rust server answers with the bytes a node-ipc 12 serve
       5000,
       'raw reply',
       new Promise((resolve, reject) => {
-        const s = target.path ? net.connect(target.path) : net.connect(target.port, '127.0.0.1');
+        const s = target.path ? net.connect(localPath(target.path)) : net.connect(target.port, '127.0.0.1');
         const got = [];
         s.on('error', reject);
         s.on('connect', () => s.write(frame));
@@ -341,7 +341,7 @@ test('Rust server reports invalid frames from a Node peer with ERR_IPC_* codes a
       5000,
       'raw exchange',
       new Promise((resolve, reject) => {
-        const s = net.connect(target.path);
+        const s = net.connect(localPath(target.path));
         s.on('error', reject);
         s.on('connect', () =>
           s.write('{bad\f[1]\f{"type":5}\f' + JSON.stringify({ type: 'app.message', data: { id: 'x', message: 'ok' } }) + '\f'),

@@ -239,7 +239,12 @@ test('assured over mutual TLS: node-ipc 14 server with our client, our server wi
   }
 });
 
-test('assured local sockets at the default socket root: node-ipc 14 and node-ipc-rs meet both ways', T, async () => {
+// (Windows: the assured profile serves no named pipe, in node-ipc 14 as here)
+const assuredLocal = process.platform === 'win32' && 'assured local sockets: Unix only';
+test('assured local sockets at the default socket root: node-ipc 14 and node-ipc-rs meet both ways', {
+  ...T,
+  skip: assuredLocal,
+}, async () => {
   for (const [srvMake, cliMake] of [
     [theirs, async (c) => ours(c)],
     [async (c) => ours(c), theirs],

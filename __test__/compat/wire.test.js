@@ -11,6 +11,8 @@ const { after, describe, test } = require('node:test');
 
 const { OURS, PEERS } = require('./impls.js');
 const { Harness, WAIT_MS, delay, exitGuard, waitFor, withTimeout } = require('./helpers.js');
+// (where a raw peer finds a local socket: node-ipc's pipe name on Windows)
+const { localPath } = require('../../lib/stream.js');
 const { PIECES, unicodeString } = require('./payloads.js');
 
 const TEST_TIMEOUT = 15000;
@@ -118,7 +120,7 @@ async function captureServer(impl, transport, messages) {
         });
       },
     });
-    sock = srv.addr.path ? net.connect(srv.addr.path) : net.connect(srv.addr.port, srv.addr.host);
+    sock = srv.addr.path ? net.connect(localPath(srv.addr.path)) : net.connect(srv.addr.port, srv.addr.host);
     sock.on('data', (c) => chunks.push(c));
     sock.on('error', () => {});
     await waitFor(
@@ -229,7 +231,7 @@ async function receiveAsServer(impl, transport) {
   let sock;
   try {
     const srv = await h.server(impl);
-    sock = srv.addr.path ? net.connect(srv.addr.path) : net.connect(srv.addr.port, srv.addr.host);
+    sock = srv.addr.path ? net.connect(localPath(srv.addr.path)) : net.connect(srv.addr.port, srv.addr.host);
     sock.on('error', () => {});
     await srv.rec.waitCount('connect', 1);
     await writePieces(sock, splitPieces());
