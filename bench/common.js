@@ -5,8 +5,10 @@
 // Child command lines (every contender, including the Rust example, takes the same tail):
 //   server:  <script> <variant> server unix <path>
 //            <script> <variant> server tcp  <host:port>
-//   client:  <script> <variant> client unix|tcp <address> throughput <N> <window>
+//   client:  <script> <variant> client unix|tcp <address> throughput <N> <window> [pad]
 //            <script> <variant> client unix|tcp <address> latency <warmup> <samples>
+// `pad` (default 43) is the length of data.s: 43 gives the 88-byte frame of the echo rows, about
+// 1 MiB the frames of the `large` rows (the tokio and Rust examples take the default only).
 // Protocol on stdout: the server prints `READY` once it listens; the client prints
 // `RESULT <json>` once it is done and then waits to be killed (so that the parent can read its
 // VmHWM). Any failure: a message on stderr and a non-zero exit. Every child exits when its stdin
@@ -15,9 +17,23 @@
 const { performance } = require('node:perf_hooks');
 
 // D, the message data: {"seq":123456,"s":"xxx…"} is 64 bytes of JSON for a 6-digit seq.
-const PAD = 'x'.repeat(43);
+const PAD_BYTES = 43;
+const PAD = 'x'.repeat(PAD_BYTES);
 function payload(seq) {
   return { seq, s: PAD };
+}
+
+// payload() with data.s of `pad` bytes (one string shared by every message).
+function payloadOf(pad) {
+  if (pad === PAD_BYTES) return payload;
+  const s = 'x'.repeat(pad);
+  return (seq) => ({ seq, s });
+}
+
+// Bytes on the wire of the echo frame for `seq`: {"type":"echo","data":{"seq":<seq>,"s":"<pad>"}}
+// plus the '\f' delimiter (88 for a 6-digit seq and the default pad).
+function frameBytes(seq, pad) {
+  return 39 + String(seq).length + pad;
 }
 
 function fail(msg) {
@@ -35,10 +51,10 @@ function exitOnStdinEnd() {
 
 function parseArgs(argv) {
   // argv: [variant, role, transport, address, kind?, a?, b?]
-  const [variant, role, transport, address, kind, a, b] = argv;
+  const [variant, role, transport, address, kind, a, b, c] = argv;
   if (!variant || !['server', 'client'].includes(role) || !['unix', 'tcp'].includes(transport) || !address) {
     fail(
-      `usage: <variant> server|client unix|tcp <path|host:port> [throughput N window | latency warmup samples]; got ${JSON.stringify(argv)}`,
+      `usage: <variant> server|client unix|tcp <path|host:port> [throughput N window [pad] | latency warmup samples]; got ${JSON.stringify(argv)}`,
     );
   }
   const out = { variant, role, transport, address };
@@ -53,7 +69,9 @@ function parseArgs(argv) {
       out.kind = kind;
       out.n = Number(a);
       out.window = Number(b);
+      out.pad = c === undefined ? PAD_BYTES : Number(c);
       if (!(out.n > 0) || !(out.window > 0)) fail('throughput needs N and window');
+      if (!Number.isInteger(out.pad) || out.pad < 0) fail(`bad pad ${c}`);
     } else if (kind === 'latency') {
       out.kind = kind;
       out.warmup = Number(a);
@@ -110,7 +128,19 @@ function createDriver(opts, send, flush = () => {}) {
     let result;
     if (opts.kind === 'throughput') {
       const elapsedMs = t1 - t0;
-      result = { kind: 'throughput', n: opts.n, window: opts.window, received: recv, elapsedMs, msgsPerSec: (opts.n * 1000) / elapsedMs };
+      let bytes = 0;
+      for (let seq = 0; seq < opts.n; seq++) bytes += frameBytes(seq, opts.pad);
+      result = {
+        kind: 'throughput',
+        n: opts.n,
+        window: opts.window,
+        pad: opts.pad,
+        received: recv,
+        elapsedMs,
+        msgsPerSec: (opts.n * 1000) / elapsedMs,
+        bytes, // frame bytes sent (and echoed)
+        mbPerSec: bytes / 1000 / elapsedMs, // MB = 1e6 bytes, one way
+      };
     } else {
       const sorted = Float64Array.from(lat).sort();
       let sum = 0;
@@ -169,4 +199,4 @@ function createDriver(opts, send, flush = () => {}) {
   };
 }
 
-module.exports = { PAD, payload, fail, exitOnStdinEnd, parseArgs, createDriver, percentile };
+module.exports = { PAD, PAD_BYTES, payload, payloadOf, frameBytes, fail, exitOnStdinEnd, parseArgs, createDriver, percentile };

@@ -1,10 +1,10 @@
 'use strict';
 
 // Client for the node-ipc style contenders (node-ipc-rs, node-ipc-12, node-ipc-14).
-//   node bench/ipc-client.js <module> client unix <path>      throughput <N> <window>
+//   node bench/ipc-client.js <module> client unix <path>      throughput <N> <window> [pad]
 //   node bench/ipc-client.js <module> client tcp <host:port>  latency <warmup> <samples>
 
-const { parseArgs, fail, exitOnStdinEnd, createDriver, payload } = require('./common.js');
+const { parseArgs, fail, exitOnStdinEnd, createDriver, payloadOf, PAD_BYTES } = require('./common.js');
 const { loadIpc } = require('./ipc-common.js');
 
 const SERVER_ID = 'bench-server';
@@ -17,6 +17,7 @@ async function main() {
   let driver = null;
   const setup = () => {
     const conn = ipc.of[SERVER_ID];
+    const payload = payloadOf(args.pad ?? PAD_BYTES);
     driver = createDriver(args, (seq) => conn.emit('echo', payload(seq)));
     conn.on('connect', () => {
       if (driver.started) fail('reconnected during the run (the connection dropped)');

@@ -1,11 +1,11 @@
 'use strict';
 
 // node:net client, '\f' framing (see net-server.js).
-//   node bench/net-client.js naive|batched client unix|tcp <address> throughput <N> <window>
+//   node bench/net-client.js naive|batched client unix|tcp <address> throughput <N> <window> [pad]
 //   node bench/net-client.js naive|batched client unix|tcp <address> latency <warmup> <samples>
 
 const net = require('node:net');
-const { parseArgs, fail, exitOnStdinEnd, createDriver, payload } = require('./common.js');
+const { parseArgs, fail, exitOnStdinEnd, createDriver, payloadOf, PAD_BYTES } = require('./common.js');
 const { makeWriter, makeReader } = require('./net-common.js');
 
 const args = parseArgs(process.argv.slice(2));
@@ -16,6 +16,7 @@ exitOnStdinEnd();
 const socket = args.transport === 'unix' ? net.createConnection(args.address) : net.createConnection(args.port, args.host);
 socket.setNoDelay(true);
 const write = makeWriter(socket, args.variant);
+const payload = payloadOf(args.pad ?? PAD_BYTES);
 const driver = createDriver(args, (seq) => write(JSON.stringify({ type: 'echo', data: payload(seq) })));
 makeReader(socket, (frame) => {
   const msg = JSON.parse(frame);

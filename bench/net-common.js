@@ -30,19 +30,25 @@ function makeWriter(socket, variant) {
   };
 }
 
-// Calls onFrame(string) for each complete frame.
+// Calls onFrame(string) for each complete frame. The delimiter is looked for in each new chunk
+// only, and the pieces of an unfinished frame are joined once it is complete, so a 1 MiB frame
+// arriving in 64 KiB reads is not searched (and flattened) again at every read.
 function makeReader(socket, onFrame) {
   socket.setEncoding('utf8');
-  let buf = '';
+  let rest = '';
   socket.on('data', (chunk) => {
-    buf += chunk;
-    let start = 0;
-    let i;
-    while ((i = buf.indexOf(DELIM, start)) !== -1) {
-      onFrame(buf.slice(start, i));
+    let i = chunk.indexOf(DELIM);
+    if (i === -1) {
+      rest += chunk;
+      return;
+    }
+    onFrame(rest === '' ? chunk.slice(0, i) : rest + chunk.slice(0, i));
+    let start = i + 1;
+    while ((i = chunk.indexOf(DELIM, start)) !== -1) {
+      onFrame(chunk.slice(start, i));
       start = i + 1;
     }
-    buf = start === 0 ? buf : buf.slice(start);
+    rest = start === chunk.length ? '' : chunk.slice(start);
   });
 }
 

@@ -6,16 +6,23 @@
 //! bench_tokio_echo tokio server unix <path>            | server tcp <host:port>
 //! bench_tokio_echo tokio client unix|tcp <address> throughput <N> <window>
 //! bench_tokio_echo tokio client unix|tcp <address> latency <warmup> <samples>
+//! bench_tokio_echo raw server unix|tcp <address>
+//! bench_tokio_echo raw client unix|tcp <address> raw <totalBytes> <chunkBytes> <windowBytes>
 //! ```
 //!
-//! The first argument (the variant) is ignored; it keeps the command line the same as the Node
-//! contenders'. Protocol on stdout: the server prints `READY` once it listens; the client prints
+//! The first argument (the variant) is `raw` for the raw echo (the `raw` rows); anything else
+//! (`tokio`) is the framed echo, and keeps the command line the same as the Node contenders'. Protocol on stdout: the server prints `READY` once it listens; the client prints
 //! `RESULT <json>` when done, then waits for stdin to close (the parent reads its VmHWM, then kills
 //! it). Errors go to stderr with a non-zero exit. Every process exits when its stdin reaches EOF.
 //!
 //! Messages are node-ipc envelopes `{"type":"echo","data":{"seq":N,"s":"xxx…"}}\f`; the server
 //! splits frames with memchr and writes each complete frame back; the client checks that the echoes
 //! carry sequence numbers 0..N in order, exactly once.
+//!
+//! Raw echo (`bench/raw.js` is the same in Node): no framing; the server writes back every read
+//! as it is. The client writes `totalBytes` in `chunkBytes` writes with at most `windowBytes`
+//! not yet echoed, checks every echoed byte against what it sent (the pattern of `bench/raw.js`:
+//! the byte at offset i is `pattern_byte(i % 65537)`), and reports MB/s (1e6 bytes, one way).
 
 use std::io::{Read, Write};
 use std::sync::Arc;
@@ -94,16 +101,45 @@ async fn serve_conn<S: AsyncRead + AsyncWrite + Unpin>(stream: S) {
     }
 }
 
+/// The raw echo: every read written back as it is.
+async fn serve_raw<S: AsyncRead + AsyncWrite + Unpin>(stream: S) {
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = match rd.read(&mut chunk).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if wr.write_all(&chunk[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn serve_any<S: AsyncRead + AsyncWrite + Unpin>(stream: S, raw: bool) {
+    if raw {
+        serve_raw(stream).await
+    } else {
+        serve_conn(stream).await
+    }
+}
+
 /// Unix sockets, where there are any (the benchmark runs on Linux).
 #[cfg(unix)]
-async fn unix_server(address: &str) {
+async fn unix_server(address: &str, raw: bool) {
     let _ = std::fs::remove_file(address);
     let listener = tokio::net::UnixListener::bind(address).unwrap_or_else(|e| fail(format!("bind {address}: {e}")));
     ready();
     loop {
         let (s, _) = listener.accept().await.unwrap_or_else(|e| fail(format!("accept: {e}")));
-        tokio::spawn(serve_conn(s));
+        tokio::spawn(serve_any(s, raw));
     }
+}
+
+#[cfg(unix)]
+async fn unix_raw_client(address: &str, total: u64, chunk: u64, window: u64) {
+    let s = tokio::net::UnixStream::connect(address).await.unwrap_or_else(|e| fail(format!("connect {address}: {e}")));
+    raw_client(s, total, chunk, window).await
 }
 
 #[cfg(unix)]
@@ -113,7 +149,7 @@ async fn unix_client(address: &str, kind: &str, a: u64, b: u64) {
 }
 
 #[cfg(not(unix))]
-async fn unix_server(_: &str) {
+async fn unix_server(_: &str, _: bool) {
     fail("unix sockets: not on this platform")
 }
 
@@ -122,9 +158,14 @@ async fn unix_client(_: &str, _: &str, _: u64, _: u64) {
     fail("unix sockets: not on this platform")
 }
 
-async fn server(transport: &str, address: &str) {
+#[cfg(not(unix))]
+async fn unix_raw_client(_: &str, _: u64, _: u64, _: u64) {
+    fail("unix sockets: not on this platform")
+}
+
+async fn server(transport: &str, address: &str, raw: bool) {
     match transport {
-        "unix" => unix_server(address).await,
+        "unix" => unix_server(address, raw).await,
         _ => {
             let listener =
                 tokio::net::TcpListener::bind(address).await.unwrap_or_else(|e| fail(format!("bind {address}: {e}")));
@@ -132,7 +173,7 @@ async fn server(transport: &str, address: &str) {
             loop {
                 let (s, _) = listener.accept().await.unwrap_or_else(|e| fail(format!("accept: {e}")));
                 let _ = s.set_nodelay(true);
-                tokio::spawn(serve_conn(s));
+                tokio::spawn(serve_any(s, raw));
             }
         }
     }
@@ -200,6 +241,81 @@ async fn grace_check<R: AsyncRead + Unpin>(reader: &mut Reader<R>) {
             Err(e) => fail(format!("read: {e}")),
         }
     }
+}
+
+/// The period of the raw echo's byte pattern (prime: no chunk size is a multiple of it).
+const PERIOD: usize = 65537;
+
+fn pattern_byte(j: usize) -> u8 {
+    ((j * 31 + (j >> 7)) & 0xff) as u8
+}
+
+async fn raw_client<S: AsyncRead + AsyncWrite + Send + 'static>(stream: S, total: u64, chunk: u64, window: u64) {
+    let (mut rd, mut wr) = tokio::io::split(stream);
+    // PERIOD bytes of the pattern, then its first `spare` bytes again: the bytes from any offset
+    // o (at o % PERIOD) up to `spare` long are one slice.
+    let spare = (chunk as usize).max(64 * 1024);
+    let pattern: Arc<Vec<u8>> = Arc::new((0..PERIOD + spare).map(|j| pattern_byte(j % PERIOD)).collect());
+    let sem = Arc::new(Semaphore::new(window as usize));
+    let wsem = sem.clone();
+    let wpattern = pattern.clone();
+    let t0 = Instant::now();
+    let writer = tokio::spawn(async move {
+        let mut sent = 0u64;
+        while sent < total {
+            let len = chunk.min(total - sent);
+            wsem.acquire_many(len as u32).await.expect("semaphore").forget();
+            let o = (sent % PERIOD as u64) as usize;
+            if let Err(e) = wr.write_all(&wpattern[o..o + len as usize]).await {
+                fail(format!("write: {e}"));
+            }
+            sent += len;
+        }
+        wr
+    });
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut recv = 0u64;
+    while recv < total {
+        let n = match tokio::time::timeout(STALL, rd.read(&mut buf)).await {
+            Err(_) => fail(format!("stalled: no echo for {}s (received {recv} bytes)", STALL.as_secs())),
+            Ok(Ok(0)) => fail("connection closed before the run finished"),
+            Ok(Err(e)) => fail(format!("read: {e}")),
+            Ok(Ok(n)) => n,
+        };
+        if recv + n as u64 > total {
+            fail("received more bytes than sent");
+        }
+        let mut at = 0;
+        while at < n {
+            let o = ((recv + at as u64) % PERIOD as u64) as usize;
+            let len = (n - at).min(pattern.len() - o);
+            if buf[at..at + len] != pattern[o..o + len] {
+                fail(format!("echoed bytes differ from the sent ones near offset {}", recv + at as u64));
+            }
+            at += len;
+        }
+        recv += n as u64;
+        sem.add_permits(n);
+    }
+    let elapsed = t0.elapsed();
+    let _wr = writer.await.expect("writer task");
+    let mut byte = [0u8; 1];
+    if let Ok(r) = tokio::time::timeout(GRACE, rd.read(&mut byte)).await {
+        match r {
+            Ok(0) => fail("connection closed right after the run"),
+            Ok(_) => fail("received unexpected bytes after the last one"),
+            Err(e) => fail(format!("read: {e}")),
+        }
+    }
+    let ms = elapsed.as_secs_f64() * 1000.0;
+    let mut so = std::io::stdout();
+    let _ = writeln!(
+        so,
+        r#"RESULT {{"kind":"raw","bytes":{total},"chunk":{chunk},"window":{window},"received":{recv},"elapsedMs":{ms},"mbPerSec":{}}}"#,
+        total as f64 / 1000.0 / ms
+    );
+    let _ = so.flush();
+    std::future::pending::<()>().await;
 }
 
 async fn client<S: AsyncRead + AsyncWrite + Send + 'static>(stream: S, kind: &str, a: u64, b: u64) {
@@ -291,10 +407,11 @@ async fn client<S: AsyncRead + AsyncWrite + Send + 'static>(stream: S, kind: &st
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: bench_tokio_echo <variant> server unix|tcp <address> | <variant> client unix|tcp <address> throughput <N> <window> | latency <warmup> <samples>";
+    let usage = "usage: bench_tokio_echo <variant> server unix|tcp <address> | <variant> client unix|tcp <address> throughput <N> <window> | latency <warmup> <samples> | raw <totalBytes> <chunkBytes> <windowBytes>";
     if args.len() < 4 {
         fail(usage);
     }
+    let raw = args[0] == "raw";
     let (role, transport, address) = (args[1].as_str(), args[2].as_str(), args[3].clone());
     if transport != "unix" && transport != "tcp" {
         fail(usage);
@@ -305,12 +422,31 @@ fn main() {
         .build()
         .unwrap_or_else(|e| fail(format!("runtime: {e}")));
     match role {
-        "server" => rt.block_on(server(transport, &address)),
+        "server" => rt.block_on(server(transport, &address, raw)),
         "client" => {
             if args.len() < 7 {
                 fail(usage);
             }
             let kind = args[4].clone();
+            if raw {
+                let num = |i: usize| args.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or_else(|| fail(usage));
+                let (total, chunk, window) = (num(5), num(6), num(7));
+                if kind != "raw" || total == 0 || chunk == 0 || chunk > u32::MAX as u64 || window < chunk {
+                    fail(usage);
+                }
+                rt.block_on(async move {
+                    if transport == "unix" {
+                        unix_raw_client(&address, total, chunk, window).await
+                    } else {
+                        let s = tokio::net::TcpStream::connect(&address)
+                            .await
+                            .unwrap_or_else(|e| fail(format!("connect {address}: {e}")));
+                        let _ = s.set_nodelay(true);
+                        raw_client(s, total, chunk, window).await
+                    }
+                });
+                return;
+            }
             if kind != "throughput" && kind != "latency" {
                 fail(usage);
             }
