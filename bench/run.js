@@ -173,7 +173,7 @@ const KIND_ALIASES = { echo: ['throughput', 'latency'], all: KINDS };
 function usage(code) {
   const text = `usage: node bench/run.js [--quick] [--kinds k,...] [--only a,b,...] [--rounds N] [flags]
   --quick           small CI smoke run of every kind (3 rounds; N=50,000, 2,000 latency samples,
-                    1,000 broadcasts to 50 clients in 5 processes, 32 MiB raw, 20 large messages)
+                    1,000 broadcasts to 50 clients in 5 processes, 32 MiB raw, 10 large messages)
   --kinds list      kinds of runs: ${KINDS.join(', ')}; echo = throughput,latency;
                     all (default)
   --only list       contenders to run (names below; the floor runs whenever its kind does)
@@ -197,7 +197,7 @@ function usage(code) {
   --raw-chunk B     bytes per emit (default 65,536)
   --raw-window B    max bytes not yet echoed (default 1,048,576)
  large:
-  --large-n N       messages per run (default 300; quick: 20)
+  --large-n N       messages per run (default 300; quick: 10)
   --large-bytes B   frame size, delimiter included, for a 1-digit seq (default 1,048,576)
   --large-window W  max messages in flight (default 4)
 contenders: ${allNames().join(', ')}`;
@@ -319,7 +319,7 @@ function parseFlags(argv) {
   o.bcastProcs = Math.min(o.bcastClients, o.bcastProcs ?? (o.quick ? 5 : o.bcastClients));
   o.bcastN = o.bcastN ?? (o.quick ? 1000 : 10000);
   o.rawMB = o.rawMB ?? (o.quick ? 32 : 1024);
-  o.largeN = o.largeN ?? (o.quick ? 20 : 300);
+  o.largeN = o.largeN ?? (o.quick ? 10 : 300);
   if (!(o.warmup >= 0)) usage(2);
   if (o.rawWindow < o.rawChunk) {
     process.stderr.write('--raw-window must be at least --raw-chunk\n');
@@ -994,7 +994,7 @@ async function main() {
       ratioTables(`${s.key}: ${BASELINE} / contender, median of per-round ratios ${better}`, metricsOf(s), ratios[s.key]);
     } else {
       log('');
-      log(`${s.key}: no ratios (${BASELINE} is not among the contenders that ran)`);
+      log(`${s.key}: no ratios (they need ${BASELINE} and another contender)`);
     }
   }
   if (Object.keys(rustRatios).length) {
