@@ -98,23 +98,30 @@ function worldServer(kind, target) {
   );
 }
 
-async function startRustServer(transport) {
+async function startRustServer(transport, lazy = false) {
+  const flags = lazy ? ['--lazy'] : [];
   if (transport === 'unix') {
     const p = tmpSock('rs');
-    const srv = run('rust_server', ['unix', p]);
+    const srv = run('rust_server', [...flags, 'unix', p]);
     await srv.waitFor(/^READY /);
     return { srv, target: { path: p } };
   }
-  const srv = run('rust_server', ['tcp', '127.0.0.1', '0']);
+  const srv = run('rust_server', [...flags, 'tcp', '127.0.0.1', '0']);
   const m = await srv.waitFor(/^READY 127\.0\.0\.1:(\d+)$/);
   return { srv, target: { port: Number(m[1]) } };
 }
 
-// Rust server <- Node clients
+// Rust server <- Node clients (and the same with Config::lazy_data)
 for (const transport of ['unix', 'tcp']) {
-  for (const kind of ['node-ipc-rs', 'node-ipc-12', 'node-ipc-9']) {
-    test(`Rust server <- ${kind} client over ${transport}: basic example`, T, async () => {
-      const { srv, target } = await startRustServer(transport);
+  for (const [kind, lazy] of [
+    ['node-ipc-rs', false],
+    ['node-ipc-12', false],
+    ['node-ipc-9', false],
+    ['node-ipc-rs', true],
+    ['node-ipc-12', true],
+  ]) {
+    test(`Rust server${lazy ? ' (lazy data)' : ''} <- ${kind} client over ${transport}: basic example`, T, async () => {
+      const { srv, target } = await startRustServer(transport, lazy);
       try {
         const reply = await helloFromNode(kind, target);
         assert.deepEqual(reply, { id: 'world', message: 'hello world!' });
@@ -360,5 +367,83 @@ test('Rust server reports invalid frames from a Node peer with ERR_IPC_* codes a
     await srv.waitFor(/^MESSAGE x app\.message/);
   } finally {
     srv.kill();
+  }
+});
+
+/** Writes `frames` on a plain socket and collects the reply until `count` delimiters arrived. */
+function rawExchange(target, frames, count) {
+  return within(
+    5000,
+    'raw exchange',
+    new Promise((resolve, reject) => {
+      const s = target.path ? net.connect(target.path) : net.connect(target.port, '127.0.0.1');
+      const got = [];
+      s.on('error', reject);
+      s.on('connect', () => s.write(frames));
+      s.on('data', (d) => {
+        got.push(d);
+        const all = Buffer.concat(got);
+        if (all.filter((b) => b === 0x0c).length >= count) {
+          s.destroy();
+          resolve(all);
+        }
+      });
+    }),
+  );
+}
+
+/** A node-ipc 12 server that answers every `echo` with the data it received. */
+async function echoServer12(target) {
+  const ipc = loadIpc('node-ipc-12');
+  ipc.config.id = 'world';
+  await within(
+    5000,
+    'node-ipc-12 echo server',
+    new Promise((resolve) => {
+      ipc.serve(target.path, () => ipc.server.on('echo', (data, socket) => ipc.server.emit(socket, 'echo', data)));
+      ipc.server.on('start', resolve);
+      ipc.server.start();
+    }),
+  );
+  return { stop: () => ipc.server.stop() };
+}
+
+test('Rust server with lazy data forwards what it received: the bytes a node-ipc 12 echo server sends', T, async () => {
+  // JSON.stringify's text (what every node-ipc peer writes) comes back byte for byte as node-ipc 12
+  // answers it, from the lazy server (the received text) and from the eager one (decoded, encoded).
+  const frames = Buffer.concat(CASES.map(([, data]) => Buffer.from(JSON.stringify({ type: 'echo', data }) + '\f')));
+  const node = { path: tmpSock('echo12') };
+  const world = await echoServer12(node);
+  const lazy = await startRustServer('unix', true);
+  const eager = await startRustServer('unix', false);
+  try {
+    const fromNode = await rawExchange(node, frames, CASES.length);
+    assert.equal(fromNode.toString('hex'), frames.toString('hex'), 'node-ipc 12 echoes JSON.stringify text unchanged');
+    assert.equal((await rawExchange(lazy.target, frames, CASES.length)).toString('hex'), fromNode.toString('hex'));
+    assert.equal((await rawExchange(eager.target, frames, CASES.length)).toString('hex'), fromNode.toString('hex'));
+
+    // Text node-ipc would not write: the lazy server sends it on as it is (documented), node-ipc 12
+    // and the eager server send JSON.stringify's text for the value.
+    const odd = Buffer.from('{"type":"echo","data":{ "b" : 1.0, "1" : [1E2] }}\f');
+    const js = '{"type":"echo","data":{"1":[100],"b":1}}\f';
+    assert.equal((await rawExchange(node, odd, 1)).toString(), js);
+    assert.equal((await rawExchange(eager.target, odd, 1)).toString(), js);
+    assert.equal((await rawExchange(lazy.target, odd, 1)).toString(), odd.toString());
+
+    // Invalid JSON in data: the same error code as without the opt-in; the connection stays.
+    const bad = Buffer.from('{"type":"echo","data":{bad}}\f{"type":"echo","data":[1,]}\f{"type":"echo","data":2}\f');
+    assert.equal((await rawExchange(lazy.target, bad, 1)).toString(), '{"type":"echo","data":2}\f');
+    await within(
+      5000,
+      'two ERR_IPC_INVALID_JSON lines',
+      (async () => {
+        while (lazy.srv.lines.filter((l) => l.startsWith('ERROR ERR_IPC_INVALID_JSON ')).length < 2)
+          await new Promise((r) => setTimeout(r, 10));
+      })(),
+    );
+  } finally {
+    lazy.srv.kill();
+    eager.srv.kill();
+    world.stop();
   }
 });

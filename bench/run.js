@@ -66,9 +66,14 @@
  *   tokio         examples/bench_tokio_echo.rs: plain tokio, memchr framing, the server echoes
  *                 frames without parsing them; the upper limit.
  *   rust-json     node-ipc-rs's Rust API (src/ipc), Rust <-> Rust: examples/bench_rust_ipc.rs json;
- *                 ipc::Server echoes each ServerEvent::Message with peer.emit("echo", &message.data),
- *                 ipc::Client sends with emit("echo", &Echo { seq, s }) and reads data.seq from
- *                 each ClientEvent::Message (both sides decode and encode JSON).
+ *                 both sides set Config::lazy_data (data kept as JSON text until asked) and decode
+ *                 and encode every envelope: ipc::Server echoes each ServerEvent::Message with
+ *                 peer.emit("echo", &message.raw_data()) (the data text it received, sent back as
+ *                 it is), ipc::Client sends with emit("echo", &Echo { seq, s }) and decodes each
+ *                 echoed data with message.data_as::<EchoBack>() (seq as u64, s as &str, checked).
+ *   rust-json-value  the same without the opt-in (bench_rust_ipc json-value): the server decodes
+ *                 data into a serde_json::Value and echoes peer.emit("echo", &message.data),
+ *                 the client reads data.seq from the Value.
  *   rust-raw      the same API in raw mode (Config { raw: true, .. }): bench_rust_ipc raw.
  *                 The payloads are '\f'-delimited, and are the very same bytes as every other
  *                 contender's (the node-ipc envelope above), handled the way the tokio contender
@@ -387,9 +392,16 @@ const CONTENDERS = [
   },
   {
     name: 'rust-json',
-    label: 'node-ipc-rs Rust API, Rust<->Rust, JSON',
+    label: 'node-ipc-rs Rust API, Rust<->Rust, JSON, lazy data',
     server: [RUST_IPC.bin, 'json'],
     client: [RUST_IPC.bin, 'json'],
+    prepare: RUST_IPC.prepare,
+  },
+  {
+    name: 'rust-json-value',
+    label: 'node-ipc-rs Rust API, Rust<->Rust, JSON as serde_json::Value',
+    server: [RUST_IPC.bin, 'json-value'],
+    client: [RUST_IPC.bin, 'json-value'],
     prepare: RUST_IPC.prepare,
   },
   {
@@ -417,7 +429,7 @@ const CONTENDERS = [
 const BASELINE = 'node-ipc-rs';
 // Second ratio table: the Rust API against plain tokio (contender / tokio).
 const RUST_BASELINE = 'tokio';
-const VS_RUST_BASELINE = ['rust-raw', 'rust-json'];
+const VS_RUST_BASELINE = ['rust-raw', 'rust-json', 'rust-json-value'];
 // Third ratio table: what the guarded profile costs (guarded / fast, same implementation).
 const PROFILE_PAIRS = [
   ['node-ipc-rs-guarded', 'node-ipc-rs-fast'],

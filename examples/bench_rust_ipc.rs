@@ -1,11 +1,11 @@
 //! node-ipc-rs's async Rust API as a benchmark child of `bench/run.js` (contenders `rust-json`,
-//! `rust-raw`, and the Rust halves of `node-rust` and `rust-node`).
+//! `rust-json-value`, `rust-raw`, and the Rust halves of `node-rust` and `rust-node`).
 //!
 //! ```text
 //! cargo build --release --example bench_rust_ipc
-//! bench_rust_ipc json|raw server unix <path>            | server tcp <host:port>
-//! bench_rust_ipc json|raw client unix|tcp <address> throughput <N> <window>
-//! bench_rust_ipc json|raw client unix|tcp <address> latency <warmup> <samples>
+//! bench_rust_ipc json|json-value|raw server unix <path>            | server tcp <host:port>
+//! bench_rust_ipc json|json-value|raw client unix|tcp <address> throughput <N> <window>
+//! bench_rust_ipc json|json-value|raw client unix|tcp <address> latency <warmup> <samples>
 //! ```
 //!
 //! Same command line tail and stdout protocol as every other child (see `bench/common.js`): the
@@ -16,11 +16,24 @@
 //! Every message on the wire is the node-ipc envelope `{"type":"echo","data":D}\f` with
 //! `D = {"seq":N,"s":"xxx…"}` (64 bytes of JSON for a 6-digit seq), as for the other contenders.
 //!
-//! - `json`: [`ipc::Server`] echoes each [`ServerEvent::Message`] of type `echo` with
-//!   `peer.emit("echo", &message.data)` (decoded to a `serde_json::Value` and encoded again);
-//!   [`ipc::Client`] sends with `emit("echo", &Echo { seq, s })` (one call per message) and reads
-//!   `data.seq` from each [`ClientEvent::Message`]. This server also serves Node clients
-//!   (`node-rust`) and this client talks to Node servers (`rust-node`).
+//! - `json`: both sides set [`Config::lazy_data`] (the opt-in that keeps `data` as JSON text).
+//!   Each side decodes every frame's envelope with the library (the frame parsed as one JSON object,
+//!   `type` read into a `String`, `data` checked to be well-formed JSON and kept as its text), and
+//!   encodes every envelope it sends (the `type` string escaped, the frame assembled and queued by
+//!   one `emit` per message). [`ipc::Server`] echoes each [`ServerEvent::Message`] of type `echo`
+//!   with `peer.emit("echo", &message.raw_data())`: the data text it received, sent back as it is
+//!   (not decoded into a value and not re-encoded; what an application that forwards payloads it
+//!   does not need to look at would do). [`ipc::Client`] sends with `emit("echo", &Echo { seq, s })`
+//!   (one call per message, `data` serialized from the struct) and decodes each echoed
+//!   [`ClientEvent::Message`]'s data with `message.data_as::<EchoBack>()` (`seq` as a `u64`, `s`
+//!   borrowed as a `&str`, checked to be the payload it sent).
+//! - `json-value`: no opt-in (what the API does by default): the server decodes each message's
+//!   data into a `serde_json::Value` and echoes it with `peer.emit("echo", &message.data)`
+//!   (encoded again); the client sends like `json` and reads `data.seq` from the `Value` the
+//!   library built.
+//!
+//!   Either server also serves Node clients (`node-rust`) and either client talks to Node servers
+//!   (`rust-node`); those contenders use `json`.
 //! - `raw` (`Config { raw: true, .. }`): the same bytes, but neither side runs a JSON codec, like
 //!   `examples/bench_tokio_echo.rs` (the `tokio` contender, whose work this mirrors so that
 //!   `rust-raw / tokio` measures the API's own cost): the server gets [`ServerEvent::Data`]
@@ -35,6 +48,7 @@
 //!
 //! [`ipc::Server`]: node_ipc_rs::ipc::Server
 //! [`ipc::Client`]: node_ipc_rs::ipc::Client
+//! [`Config::lazy_data`]: node_ipc_rs::ipc::Config::lazy_data
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -42,7 +56,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use node_ipc_rs::ipc::{Client, ClientEvent, Config, Server, ServerEvent};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 const DELIM: u8 = b'\x0c';
 const PAD: &str = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"; // 43 bytes: data is 64 bytes for a 6-digit seq
@@ -54,6 +68,24 @@ const STALL: Duration = Duration::from_secs(10);
 struct Echo {
     seq: u64,
     s: &'static str,
+}
+
+/// An echoed payload, as the `json` client reads it.
+#[derive(Deserialize)]
+struct EchoBack<'a> {
+    seq: u64,
+    s: &'a str,
+}
+
+/// The three ways of running (the first argument).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// JSON, with `Config::lazy_data`.
+    Json,
+    /// JSON, `data` as a `serde_json::Value` (no opt-in).
+    JsonValue,
+    /// Raw mode, no JSON codec.
+    Raw,
 }
 
 fn fail(msg: impl AsRef<str>) -> ! {
@@ -81,10 +113,11 @@ fn say(line: &str) {
     let _ = out.flush();
 }
 
-fn config(raw: bool) -> Config {
+fn config(mode: Mode) -> Config {
     Config {
         id: "bench-server".into(),
-        raw,
+        raw: mode == Mode::Raw,
+        lazy_data: mode == Mode::Json,
         // As bench/ipc-common.js sets for the Node contenders.
         retry: Duration::from_millis(100),
         max_retries: Some(20),
@@ -101,8 +134,8 @@ fn split_addr(address: &str) -> (String, u16) {
 // ---------------------------------------------------------------------------------------------
 // Server
 
-async fn server(raw: bool, transport: &str, address: &str) {
-    let config = config(raw);
+async fn server(mode: Mode, transport: &str, address: &str) {
+    let config = config(mode);
     let mut server = if transport == "unix" {
         Server::serve_path(address, &config).await
     } else {
@@ -117,7 +150,11 @@ async fn server(raw: bool, transport: &str, address: &str) {
         match event {
             // Like bench/ipc-server.js, which listens for `echo` only.
             ServerEvent::Message { message, peer } if message.ty() == "echo" => {
-                let _ = peer.emit("echo", &message.data);
+                let _ = if mode == Mode::Json {
+                    peer.emit("echo", &message.raw_data())
+                } else {
+                    peer.emit("echo", &message.data)
+                };
             }
             ServerEvent::Data { data, peer } => {
                 let buf = partial.entry(peer.key()).or_default();
@@ -176,7 +213,7 @@ fn frame_seq(frame: &[u8]) -> Option<u64> {
 /// The client side of one run: sends, receives and checks echoes.
 struct Run {
     client: Client,
-    raw: bool,
+    mode: Mode,
     /// Raw mode: bytes of an unfinished echoed frame.
     partial: Vec<u8>,
     out: Vec<u8>,
@@ -190,7 +227,7 @@ impl Run {
         if self.sent >= upto {
             return;
         }
-        if self.raw {
+        if self.mode == Mode::Raw {
             self.out.clear();
             while self.sent < upto {
                 push_frame(&mut self.out, self.sent);
@@ -222,12 +259,19 @@ impl Run {
     /// Waits for the next event carrying echoes; returns how many echoes it held (raw mode: 0
     /// when the chunk ended inside a frame).
     async fn read_some(&mut self) -> u64 {
-        let event = match tokio::time::timeout(STALL, self.client.recv()).await {
-            Err(_) => {
-                fail(format!("stalled: no echo for {}s (received {}, sent {})", STALL.as_secs(), self.recv, self.sent))
-            }
-            Ok(None) => fail("client destroyed before the run finished"),
-            Ok(Some(ev)) => ev,
+        // The stall timer is only set up when nothing is ready.
+        let event = match self.client.try_recv() {
+            Some(ev) => ev,
+            None => match tokio::time::timeout(STALL, self.client.recv()).await {
+                Err(_) => fail(format!(
+                    "stalled: no echo for {}s (received {}, sent {})",
+                    STALL.as_secs(),
+                    self.recv,
+                    self.sent
+                )),
+                Ok(None) => fail("client destroyed before the run finished"),
+                Ok(Some(ev)) => ev,
+            },
         };
         let before = self.recv;
         match event {
@@ -235,7 +279,16 @@ impl Run {
                 if m.ty() != "echo" {
                     fail(format!("unexpected message type {:?}", m.ty()));
                 }
-                self.check(m.data.get("seq").and_then(|s| s.as_u64()));
+                let seq = if self.mode == Mode::Json {
+                    match m.data_as::<EchoBack>() {
+                        Ok(EchoBack { seq, s }) if s == PAD => Some(seq),
+                        Ok(_) => fail("echoed payload changed"),
+                        Err(e) => fail(format!("echoed data: {e}")),
+                    }
+                } else {
+                    m.data.get("seq").and_then(|s| s.as_u64())
+                };
+                self.check(seq);
             }
             ClientEvent::Data(d) => {
                 self.partial.extend_from_slice(&d);
@@ -272,8 +325,8 @@ impl Run {
     }
 }
 
-async fn client(raw: bool, transport: &str, address: &str, kind: &str, a: u64, b: u64) {
-    let config = config(raw);
+async fn client(mode: Mode, transport: &str, address: &str, kind: &str, a: u64, b: u64) {
+    let config = config(mode);
     let mut client = if transport == "unix" {
         Client::connect_path(address, &config)
     } else {
@@ -283,7 +336,7 @@ async fn client(raw: bool, transport: &str, address: &str, kind: &str, a: u64, b
     if !client.connected().await {
         fail(format!("could not connect to {address} (retries exhausted)"));
     }
-    let mut run = Run { client, raw, partial: Vec::new(), out: Vec::with_capacity(64 * 1024), sent: 0, recv: 0 };
+    let mut run = Run { client, mode, partial: Vec::new(), out: Vec::with_capacity(64 * 1024), sent: 0, recv: 0 };
     let result = if kind == "throughput" {
         let (n, window) = (a, b);
         let t0 = Instant::now();
@@ -334,13 +387,14 @@ async fn client(raw: bool, transport: &str, address: &str, kind: &str, a: u64, b
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: bench_rust_ipc json|raw server unix|tcp <address> | json|raw client unix|tcp <address> throughput <N> <window> | latency <warmup> <samples>";
+    let usage = "usage: bench_rust_ipc json|json-value|raw server unix|tcp <address> | json|json-value|raw client unix|tcp <address> throughput <N> <window> | latency <warmup> <samples>";
     if args.len() < 4 {
         fail(usage);
     }
-    let raw = match args[0].as_str() {
-        "json" => false,
-        "raw" => true,
+    let mode = match args[0].as_str() {
+        "json" => Mode::Json,
+        "json-value" => Mode::JsonValue,
+        "raw" => Mode::Raw,
         _ => fail(usage),
     };
     let (role, transport, address) = (args[1].as_str(), args[2].as_str(), args[3].as_str());
@@ -353,7 +407,7 @@ fn main() {
         .build()
         .unwrap_or_else(|e| fail(format!("runtime: {e}")));
     match role {
-        "server" => rt.block_on(server(raw, transport, address)),
+        "server" => rt.block_on(server(mode, transport, address)),
         "client" => {
             if args.len() < 7 {
                 fail(usage);
@@ -367,7 +421,7 @@ fn main() {
             if b == 0 || (kind == "throughput" && a == 0) {
                 fail(usage);
             }
-            rt.block_on(client(raw, transport, address, kind, a, b))
+            rt.block_on(client(mode, transport, address, kind, a, b))
         }
         _ => fail(usage),
     }

@@ -5,7 +5,12 @@
 //! cargo run --example rust_server                       # /tmp/app.world, like node-ipc's serve()
 //! cargo run --example rust_server -- unix /path/to.sock
 //! cargo run --example rust_server -- tcp 127.0.0.1 8000  # like serveNet(); port 0 = any free port
+//! cargo run --example rust_server -- --lazy unix /path/to.sock   # with Config::lazy_data
 //! ```
+//!
+//! Also answers every `echo` with the data it received, sent back with
+//! `peer.emit("echo", &message.raw_data())`: with `--lazy` (`Config::lazy_data`) the received
+//! text as it is, without it the decoded value encoded again.
 //!
 //! Prints one line per event (`READY <where>`, `CONNECT`, `MESSAGE <peer id> <type> <data>`,
 //! `DISCONNECT <peer id>`, `ERROR <code> <message>`) and stops gracefully when stdin closes.
@@ -29,8 +34,12 @@ fn say(line: String) {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let config = Config { id: "world".into(), ..Config::default() };
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let lazy = args.first().map(String::as_str) == Some("--lazy");
+    if lazy {
+        args.remove(0);
+    }
+    let config = Config { id: "world".into(), lazy_data: lazy, ..Config::default() };
     let mut server = match args.first().map(String::as_str) {
         None => Server::serve(&config).await?,
         Some("unix") if args.len() == 2 => Server::serve_path(&args[1], &config).await?,
@@ -39,7 +48,7 @@ async fn main() -> Result<(), Error> {
             Server::serve_net(&args[1], port, &config).await?
         }
         _ => {
-            eprintln!("usage: rust_server [unix <path> | tcp <host> <port>]");
+            eprintln!("usage: rust_server [--lazy] [unix <path> | tcp <host> <port>]");
             std::process::exit(2);
         }
     };
@@ -65,7 +74,13 @@ async fn main() -> Result<(), Error> {
         match event {
             ServerEvent::Connect(_) => say("CONNECT".into()),
             ServerEvent::Message { message, peer } => {
-                say(format!("MESSAGE {} {} {}", peer.id().unwrap_or_default(), message.ty(), message.data));
+                // (a lazy message's data as received; an eager one's as serde_json writes it)
+                let data =
+                    if message.is_lazy() { message.raw_data().get().to_string() } else { message.data.to_string() };
+                say(format!("MESSAGE {} {} {data}", peer.id().unwrap_or_default(), message.ty()));
+                if message.ty() == "echo" {
+                    peer.emit("echo", &message.raw_data())?;
+                }
                 if message.ty() == "app.message" {
                     match message.data_as::<Hello>() {
                         Ok(hello) => peer.emit(

@@ -141,8 +141,10 @@ pub fn frame_decoder(data: &[u8]) {
 
 /// The Rust API's envelope decoder vs serde_json's reader plus node-ipc's rules: invalid JSON,
 /// not an object, no non-empty string `type` (or a prototype name) are the three errors; otherwise
-/// the message is the last `type` and the last `data` of the object.
+/// the message is the last `type` and the last `data` of the object. The lazy decoder
+/// (`Config::lazy_data`) agrees with it ([`lazy_envelope`]).
 pub fn envelope(data: &[u8]) {
+    lazy_envelope(data);
     let got = message::decode(data);
     let parsed: Result<Value, _> = serde_json::from_slice(data);
     match parsed {
@@ -289,6 +291,40 @@ pub fn js_accepts(text: &[u8]) -> bool {
         Some(i)
     }
     matches!(value(text, 0), Some(end) if ws(text, end) == text.len())
+}
+
+/// Errors of serde_json's `Value` reader for JSON text that is well-formed (JSON.parse accepts
+/// it): the lazy decoder only checks syntax and leaves these to `data_as`.
+fn value_level(msg: &str) -> bool {
+    ["number out of range", "recursion limit exceeded", "lone leading surrogate", "unexpected end of hex escape"]
+        .iter()
+        .any(|m| msg.contains(m))
+}
+
+/// The lazy decoder vs the full one: the same frames are accepted with the same type and a payload
+/// that decodes to the same value (and gives the same peer id), the same frames are refused with
+/// the same code, except where the full decode refuses `data` for a reason beyond syntax
+/// ([`value_level`]): then the lazy message is delivered and decoding its payload fails.
+pub fn lazy_envelope(data: &[u8]) {
+    let eager = message::decode(data);
+    let lazy = message::decode_lazy(data);
+    match (&eager, &lazy) {
+        (Ok(m), Ok(l)) => {
+            assert_eq!(l.ty(), m.ty());
+            let v: Value = l.data_as().unwrap_or_else(|e| panic!("lazy data of {m:?} does not decode: {e}"));
+            assert_eq!(v, m.data);
+            assert_eq!(l.data_id(), m.data_id());
+            assert_eq!(serde_json::from_str::<Value>(l.raw_data().get()).ok().as_ref(), Some(&m.data));
+        }
+        (Ok(m), Err(e)) => panic!("lazy decode refused {e:?} what the full decode accepted: {m:?}"),
+        (Err((code, msg)), Ok(l)) => {
+            assert!(*code == ErrorCode::InvalidJson && value_level(msg), "lazy accepted what failed with {msg}");
+            assert!(l.data_as::<Value>().is_err(), "{msg}: but the lazy payload decodes");
+        }
+        (Err((a, msg)), Err((b, _))) => {
+            assert!(a == b || (*a == ErrorCode::InvalidJson && value_level(msg)), "{a:?} ({msg}) vs lazy {b:?}");
+        }
+    }
 }
 
 /// A JSON value built from fuzzer bytes (numbers of every serde_json kind, strings with any

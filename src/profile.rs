@@ -22,7 +22,7 @@ use std::collections::HashSet;
 use std::fmt;
 
 use crate::error::ErrorCode;
-use crate::message::{decode_envelope, EventType, Message, PROTOTYPE_NAMES};
+use crate::message::{decode_payload, EventType, Message, PROTOTYPE_NAMES};
 
 /// Lifecycle event names a peer may not send under guarded (unless allowed) and assured.
 pub const RESERVED_EVENTS: [&str; 8] =
@@ -247,13 +247,24 @@ impl Rules {
     /// Decodes one received frame (delimiter excluded) under these rules. For
     /// [`Profile::Default`] these are node-ipc-rs's 9/12 rules ([`crate::message::decode`]).
     pub fn decode(&self, frame: &[u8]) -> Result<Message, Violation> {
+        self.decode_as(frame, false)
+    }
+
+    /// [`decode`](Rules::decode), keeping `data` as JSON text ([`crate::message::decode_lazy`]).
+    pub fn decode_lazy(&self, frame: &[u8]) -> Result<Message, Violation> {
+        self.decode_as(frame, true)
+    }
+
+    fn decode_as(&self, frame: &[u8], lazy: bool) -> Result<Message, Violation> {
+        let v = |(code, message)| Violation { code, message };
         if self.profile == Profile::Default {
-            return crate::message::decode(frame).map_err(|(code, message)| Violation { code, message });
+            let r = if lazy { crate::message::decode_lazy(frame) } else { crate::message::decode(frame) };
+            return r.map_err(v);
         }
-        let (ty, data) = decode_envelope(frame).map_err(|(code, message)| Violation { code, message })?;
+        let (ty, data) = decode_payload(frame, lazy).map_err(v)?;
         self.check_type(&ty)?;
         let EventType::String(ty) = ty else { unreachable!("check_type accepts strings only") };
-        Ok(Message { r#type: ty, data })
+        Ok(Message::from_parts(ty, data))
     }
 }
 

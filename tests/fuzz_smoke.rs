@@ -28,6 +28,7 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
         "{\"type\":\"ping\",\"data\":[0\x0c0]},{\"type\":\"ping\",\"data\":1}",
         "[1,{\"a\":\"\\\"\"}]\x0c\"s\"\x0cnull\x0c-1.5e3\x0c",
         "{\"type\":\"constructor\"}\x0c{\"data\":2,\"type\":\"t\",\"type\":\"u\"}",
+        "{\"type\":\"t\",\"data\":{\"id\":\"p\",\"n\":[1.0,1e400,\"\\ud800\"],\"\\u0069d\":[[{}]]}}",
     ];
     let mut out: Vec<Vec<u8>> = frames.iter().map(|s| s.as_bytes().to_vec()).collect();
     if target == "frame_decoder" {

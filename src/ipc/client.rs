@@ -10,9 +10,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
 
-use super::conn::{read_loop, send_event, write_loop, Checks, Incoming, Outbox, ReadEnd, Signal, WriteEnd};
+use super::conn::{
+    event_queue, read_loop, send_event, write_loop, Checks, EventReceiver, EventSender, Incoming, Outbox, ReadEnd,
+    Signal, WriteEnd,
+};
 use super::server::quiet_write_error;
 use super::tls::ClientTls;
 use super::{Config, Error, ErrorCode, Message, Result};
@@ -181,8 +183,7 @@ impl ClientHandle {
 /// ```
 pub struct Client {
     handle: ClientHandle,
-    events: mpsc::Receiver<Vec<ClientEvent>>,
-    pending: std::vec::IntoIter<ClientEvent>,
+    events: EventReceiver<ClientEvent>,
 }
 
 impl fmt::Debug for Client {
@@ -305,29 +306,19 @@ impl Client {
             explicit: Signal::default(),
             destroyed: Signal::default(),
         });
-        let (tx, rx) = mpsc::channel(config.event_queue.max(1));
+        let (tx, rx) = event_queue(config.event_queue);
         tokio::spawn(supervise(target, setup, shared.clone(), tx));
-        Client { handle: ClientHandle { shared }, events: rx, pending: Vec::new().into_iter() }
+        Client { handle: ClientHandle { shared }, events: rx }
     }
 
     /// The next event; `None` after `Destroy`.
     pub async fn recv(&mut self) -> Option<ClientEvent> {
-        loop {
-            if let Some(ev) = self.pending.next() {
-                return Some(ev);
-            }
-            self.pending = self.events.recv().await?.into_iter();
-        }
+        self.events.recv().await
     }
 
     /// The next event if one is ready now.
     pub fn try_recv(&mut self) -> Option<ClientEvent> {
-        loop {
-            if let Some(ev) = self.pending.next() {
-                return Some(ev);
-            }
-            self.pending = self.events.try_recv().ok()?.into_iter();
-        }
+        self.events.try_recv()
     }
 
     /// Waits for the next `Connect` (discarding other events until then). Returns `false` if the
@@ -380,7 +371,7 @@ async fn supervise(
     target: Target,
     setup: Result<Option<ClientTls>>,
     shared: Arc<ClientShared>,
-    tx: mpsc::Sender<Vec<ClientEvent>>,
+    tx: EventSender<ClientEvent>,
 ) {
     let tls = match setup {
         Ok(t) => t,
@@ -463,7 +454,7 @@ async fn run_conn<R, W>(
     mut rd: R,
     wr: W,
     shared: &Arc<ClientShared>,
-    tx: &mpsc::Sender<Vec<ClientEvent>>,
+    tx: &EventSender<ClientEvent>,
 ) -> (Option<Error>, bool)
 where
     R: AsyncRead + Unpin + Send + 'static,

@@ -1,6 +1,7 @@
 //! The per-connection machinery shared by servers and clients: a coalescing outbox drained by a
 //! writer task, and a read loop that frames with [`FrameDecoder`] in one pass per read.
 
+use std::collections::VecDeque;
 use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -29,6 +30,8 @@ pub(crate) struct Checks {
     pub(crate) max_frame: Option<usize>,
     pub(crate) message_timeout: Option<Duration>,
     pub(crate) raw: bool,
+    /// Keep received `data` as JSON text ([`Config::lazy_data`]).
+    pub(crate) lazy: bool,
     pub(crate) identify: bool,
 }
 
@@ -57,8 +60,19 @@ impl Checks {
             max_frame: config.max_frame,
             message_timeout: if p.is_limited() { config.message_timeout.filter(|d| !d.is_zero()) } else { None },
             raw: config.raw || p == Profile::Raw,
+            lazy: config.lazy_data,
             identify: config.identify_peer.unwrap_or(p == Profile::Default),
         })
+    }
+
+    /// Decodes one received frame (delimiter excluded) under the profile's rules, `data` lazily
+    /// when asked.
+    pub(crate) fn decode(&self, frame: &[u8]) -> std::result::Result<Message, profile::Violation> {
+        if self.lazy {
+            self.rules.decode_lazy(frame)
+        } else {
+            self.rules.decode(frame)
+        }
     }
 
     /// A received violation ends the connection (fast, guarded, assured).
@@ -351,7 +365,7 @@ pub(crate) async fn read_loop<R, E, F>(
     delimiter: &[u8],
     checks: &Checks,
     kill: &Signal,
-    tx: &mpsc::Sender<Vec<E>>,
+    tx: &EventSender<E>,
     mut map: F,
 ) -> ReadEnd
 where
@@ -362,6 +376,8 @@ where
     let mut inbound = Inbound::new((!raw).then(|| FrameDecoder::new(delimiter, checks.max_frame)));
     inbound.set_message_timeout(checks.message_timeout);
     let dlen = delimiter.len();
+    // The batch's frame ends are found again here: a searcher built once, not per frame.
+    let finder = memchr::memmem::Finder::new(delimiter);
     loop {
         let deadline = inbound.deadline();
         let buf = inbound.buffer_mut();
@@ -377,7 +393,7 @@ where
         let Some(r) = r else {
             if let Err(e) = inbound.check_timeout(Instant::now()) {
                 let item = map(Incoming::Error(Error::protocol(ErrorCode::MessageTimeout, e.to_string())));
-                let _ = tx.send(vec![item]).await;
+                tx.send_one(item).await;
                 return ReadEnd::Violation;
             }
             continue;
@@ -388,23 +404,25 @@ where
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return ReadEnd::Io(e),
         };
-        let mut batch: Vec<E> = Vec::new();
+        let mut batch = tx.batch();
         let mut end = None;
         if raw || !eof {
             let d = inbound.decode();
+            // One item per frame, an error item at most.
+            batch.reserve(d.frames + 1);
             let bytes = inbound.batch(&d);
             if raw {
                 if !bytes.is_empty() {
-                    batch.push(map(Incoming::Data(bytes.to_vec())));
+                    batch.push_back(map(Incoming::Data(bytes.to_vec())));
                 }
             } else {
                 let mut start = 0;
                 for _ in 0..d.frames {
-                    let len = memchr::memmem::find(&bytes[start..], delimiter).expect("a complete frame");
-                    match checks.rules.decode(&bytes[start..start + len]) {
-                        Ok(m) => batch.push(map(Incoming::Message(m))),
+                    let len = finder.find(&bytes[start..]).expect("a complete frame");
+                    match checks.decode(&bytes[start..start + len]) {
+                        Ok(m) => batch.push_back(map(Incoming::Message(m))),
                         Err(v) => {
-                            batch.push(map(Incoming::Error(v.into())));
+                            batch.push_back(map(Incoming::Error(v.into())));
                             if checks.closes() {
                                 end = Some(ReadEnd::Violation);
                                 break;
@@ -414,7 +432,7 @@ where
                     start += len + dlen;
                 }
                 if let (Some(e), None) = (&d.error, &end) {
-                    batch.push(map(Incoming::Error(Error::protocol(ErrorCode::FrameTooLarge, e.to_string()))));
+                    batch.push_back(map(Incoming::Error(Error::protocol(ErrorCode::FrameTooLarge, e.to_string()))));
                     end = Some(if checks.closes() { ReadEnd::Violation } else { ReadEnd::TooLarge });
                 }
             }
@@ -424,7 +442,7 @@ where
         // (node-ipc 14's profiles report nothing for a peer that closes mid-frame)
         if eof && !raw && inbound.partial_len() > 0 && !checks.closes() {
             let msg = format!("connection closed with {} bytes of an unfinished frame", inbound.partial_len());
-            batch.push(map(Incoming::Error(Error::protocol(ErrorCode::IncompleteFrame, msg))));
+            batch.push_back(map(Incoming::Error(Error::protocol(ErrorCode::IncompleteFrame, msg))));
         }
         if !batch.is_empty() {
             tokio::select! {
@@ -432,6 +450,8 @@ where
                 _ = kill.wait() => return ReadEnd::Killed,
                 r = tx.send(batch) => if r.is_err() { return ReadEnd::Gone },
             }
+        } else {
+            tx.recycle(batch);
         }
         if let Some(end) = end {
             return end;
@@ -451,6 +471,116 @@ async fn sleep_until_some(deadline: Option<Instant>) {
 }
 
 /// Sends one event unless `kill` fires first or nobody listens.
-pub(crate) async fn send_event<E>(tx: &mpsc::Sender<Vec<E>>, ev: E) {
-    let _ = tx.send(vec![ev]).await;
+pub(crate) async fn send_event<E>(tx: &EventSender<E>, ev: E) {
+    tx.send_one(ev).await;
+}
+
+/// Emptied batches kept for reuse: at most this many ...
+const POOL_KEEP: usize = 2;
+/// ... each with room for at most this many events (a larger one is freed).
+const POOL_MAX_CAPACITY: usize = 2048;
+
+/// Event batches (the events of one read, in order) on their way from the connections' read loops
+/// to the one consumer ([`EventReceiver`]), which hands each emptied batch back for reuse. A busy
+/// connection thus fills the same few buffers instead of allocating one per read and freeing it
+/// after: with glibc's allocator, every allocation of that size (tens of KiB) first consolidates
+/// the free lists that the previous batch's small frees (its messages' strings) filled, and that
+/// cost several hundred instructions per message.
+#[derive(Debug)]
+struct Pool<E> {
+    free: Mutex<Vec<VecDeque<E>>>,
+}
+
+impl<E> Pool<E> {
+    fn take(&self) -> VecDeque<E> {
+        self.free.lock().unwrap_or_else(|p| p.into_inner()).pop().unwrap_or_default()
+    }
+
+    fn give(&self, batch: VecDeque<E>) {
+        if batch.capacity() == 0 || batch.capacity() > POOL_MAX_CAPACITY {
+            return;
+        }
+        debug_assert!(batch.is_empty());
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        if free.len() < POOL_KEEP {
+            free.push(batch);
+        }
+    }
+}
+
+/// The sending side of an event queue: one per connection (cloned), bounded (a full queue pauses
+/// the reader, which pushes back on the peer).
+#[derive(Debug)]
+pub(crate) struct EventSender<E> {
+    tx: mpsc::Sender<VecDeque<E>>,
+    pool: Arc<Pool<E>>,
+}
+
+impl<E> Clone for EventSender<E> {
+    fn clone(&self) -> Self {
+        EventSender { tx: self.tx.clone(), pool: self.pool.clone() }
+    }
+}
+
+impl<E> EventSender<E> {
+    /// An empty batch to fill (a reused one when there is one).
+    pub(crate) fn batch(&self) -> VecDeque<E> {
+        self.pool.take()
+    }
+
+    /// Hands back a batch that was not sent.
+    pub(crate) fn recycle(&self, batch: VecDeque<E>) {
+        self.pool.give(batch);
+    }
+
+    /// Sends a batch; `Err` when the receiver is gone.
+    pub(crate) async fn send(&self, batch: VecDeque<E>) -> std::result::Result<(), ()> {
+        self.tx.send(batch).await.map_err(|_| ())
+    }
+
+    /// Sends one event (ignored when the receiver is gone).
+    pub(crate) async fn send_one(&self, ev: E) {
+        let mut batch = VecDeque::with_capacity(1);
+        batch.push_back(ev);
+        let _ = self.tx.send(batch).await;
+    }
+}
+
+/// The receiving side of an event queue: one event at a time, batches handed back when emptied.
+#[derive(Debug)]
+pub(crate) struct EventReceiver<E> {
+    rx: mpsc::Receiver<VecDeque<E>>,
+    pending: VecDeque<E>,
+    pool: Arc<Pool<E>>,
+}
+
+impl<E> EventReceiver<E> {
+    /// The next event; `None` once every sender is gone and everything was received.
+    pub(crate) async fn recv(&mut self) -> Option<E> {
+        loop {
+            if let Some(ev) = self.pending.pop_front() {
+                return Some(ev);
+            }
+            let next = self.rx.recv().await?;
+            self.pool.give(std::mem::replace(&mut self.pending, next));
+        }
+    }
+
+    /// The next event if one is ready now.
+    pub(crate) fn try_recv(&mut self) -> Option<E> {
+        loop {
+            if let Some(ev) = self.pending.pop_front() {
+                return Some(ev);
+            }
+            let next = self.rx.try_recv().ok()?;
+            self.pool.give(std::mem::replace(&mut self.pending, next));
+        }
+    }
+}
+
+/// A bounded event queue of `capacity` batches.
+pub(crate) fn event_queue<E>(capacity: usize) -> (EventSender<E>, EventReceiver<E>) {
+    let (tx, rx) = mpsc::channel(capacity.max(1));
+    let pool = Arc::new(Pool { free: Mutex::new(Vec::new()) });
+    (EventSender { tx, pool: pool.clone() }, EventReceiver { rx, pending: VecDeque::new(), pool })
 }

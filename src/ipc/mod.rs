@@ -18,7 +18,8 @@
 //! - Events arrive as an async stream: call [`Server::recv`] / [`Client::recv`] in a loop.
 //! - Messages are `{type, data}` with `data` as [`serde_json::Value`] or any `Serialize` type
 //!   ([`Message::data_as`] reads it back as any `Deserialize` type), written byte for byte like
-//!   node-ipc writes them ([`crate::js_json`]); or raw bytes ([`Config::raw`]).
+//!   node-ipc writes them ([`crate::js_json`]); or raw bytes ([`Config::raw`]). With
+//!   [`Config::lazy_data`] received `data` stays JSON text until read, and can be sent on as it is.
 //! - Each connection has a writer task that drains every queued frame into one buffer per write
 //!   syscall, so `emit` never blocks and never waits for the socket.
 //!
@@ -141,6 +142,48 @@ pub struct Config {
     /// `rawBuffer`: receive raw byte chunks ([`ServerEvent::Data`], [`ClientEvent::Data`]) instead
     /// of decoded messages. Sending is unaffected: `emit` writes frames, `send_raw` raw bytes.
     pub raw: bool,
+    /// Keep each received message's `data` as the JSON text it arrived as (a
+    /// [`serde_json::value::RawValue`]) instead of building a [`serde_json::Value`]: the frame is
+    /// still checked in full (the envelope decoded, `data` checked to be one well-formed JSON
+    /// value, the same errors for the same bad frames), but `data` is only decoded when read.
+    /// [`Message::data`] is then `Null`: read the payload with [`Message::data_as`] (straight into
+    /// your type, or `data_as::<Value>()`) and send it on unchanged with
+    /// `emit(ty, &message.raw_data())` ([`Message::raw_data`]: the bytes received, sent as they
+    /// are). What you send is unaffected. Default `false`; ignored in raw mode.
+    ///
+    /// ```
+    /// use node_ipc_rs::ipc::{Client, ClientEvent, Config, Server, ServerEvent};
+    /// use serde_json::value::RawValue;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), node_ipc_rs::ipc::Error> {
+    /// let config = Config { lazy_data: true, ..Config::default() };
+    /// let mut server = Server::serve_net("127.0.0.1", 0, &config).await?;
+    /// let mut client = Client::connect_addr(server.local_addr().unwrap(), &config);
+    /// // A payload as some other writer might send it (spaces, 1.0).
+    /// client.emit("echo", &RawValue::from_string(r#"{"n": 1.0, "s": "hi"}"#.into())?)?;
+    /// let peer = loop {
+    ///     if let Some(ServerEvent::Message { message, peer }) = server.recv().await {
+    ///         #[derive(serde::Deserialize)]
+    ///         struct Hi<'a> { n: f64, s: &'a str }
+    ///         let hi: Hi = message.data_as()?;
+    ///         assert_eq!((hi.n, hi.s), (1.0, "hi"));
+    ///         peer.emit("echo", &message.raw_data())?; // sent back exactly as received
+    ///         break peer;
+    ///     }
+    /// };
+    /// loop {
+    ///     if let Some(ClientEvent::Message(m)) = client.recv().await {
+    ///         assert_eq!(m.raw_data().get(), r#"{"n": 1.0, "s": "hi"}"#);
+    ///         break;
+    ///     }
+    /// }
+    /// # drop(peer);
+    /// client.disconnect();
+    /// server.shutdown().await;
+    /// # Ok(()) }
+    /// ```
+    pub lazy_data: bool,
     /// `maxConnections` (default 100).
     pub max_connections: usize,
     /// `unlink`: remove a stale socket file before listening (default `true`; only ever a socket,
@@ -202,6 +245,7 @@ impl Default for Config {
             max_frame: Some(DEFAULT_FRAME_CAP),
             max_pending: Some(crate::flow::DEFAULT_MAX_PENDING),
             raw: false,
+            lazy_data: false,
             max_connections: DEFAULT_MAX_CONNECTIONS,
             unlink: true,
             readable_all: false,

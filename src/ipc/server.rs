@@ -11,14 +11,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 
-use super::conn::{read_loop, send_event, write_loop, Checks, Incoming, Outbox, ReadEnd, Signal, WriteEnd};
+use super::conn::{
+    event_queue, read_loop, send_event, write_loop, Checks, EventReceiver, EventSender, Incoming, Outbox, ReadEnd,
+    Signal, WriteEnd,
+};
 use super::local::{self, inode_of, LocalListener};
 use super::{Config, Error, ErrorCode, Message, Result};
 use crate::flow::BACKPRESSURE_MESSAGE;
@@ -129,14 +130,14 @@ impl Peer {
         self.inner.out.pending()
     }
 
-    fn learn_id(&self, data: &Value) {
-        if let Some(Value::String(id)) = data.get("id") {
+    fn learn_id(&self, message: &Message) {
+        if let Some(id) = message.data_id() {
             if id.is_empty() {
                 return;
             }
             let mut cur = self.inner.id.lock().unwrap_or_else(|p| p.into_inner());
-            if cur.as_deref() != Some(id.as_str()) {
-                *cur = Some(id.clone());
+            if cur.as_deref() != Some(&*id) {
+                *cur = Some(id.into_owned());
             }
         }
     }
@@ -280,8 +281,7 @@ impl ServerHandle {
 /// ```
 pub struct Server {
     handle: ServerHandle,
-    events: mpsc::Receiver<Vec<ServerEvent>>,
-    pending: std::vec::IntoIter<ServerEvent>,
+    events: EventReceiver<ServerEvent>,
 }
 
 impl fmt::Debug for Server {
@@ -380,7 +380,7 @@ impl Server {
             }
         };
         let inode = path.as_deref().and_then(inode_of);
-        let (tx, rx) = mpsc::channel(config.event_queue.max(1));
+        let (tx, rx) = event_queue(config.event_queue);
         let shared = Arc::new(ServerShared {
             peers: Mutex::new(BTreeMap::new()),
             delimiter: config.delimiter_checked(),
@@ -395,27 +395,17 @@ impl Server {
         let config = Config { tls: None, ..config.clone() };
         let task = tokio::spawn(accept_loop(listener, tls, shared.clone(), config, tx, path.zip(inode)));
         *shared.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
-        Ok(Server { handle: ServerHandle { shared }, events: rx, pending: Vec::new().into_iter() })
+        Ok(Server { handle: ServerHandle { shared }, events: rx })
     }
 
     /// The next event; `None` once the server has shut down and every connection has closed.
     pub async fn recv(&mut self) -> Option<ServerEvent> {
-        loop {
-            if let Some(ev) = self.pending.next() {
-                return Some(ev);
-            }
-            self.pending = self.events.recv().await?.into_iter();
-        }
+        self.events.recv().await
     }
 
     /// The next event if one is ready now.
     pub fn try_recv(&mut self) -> Option<ServerEvent> {
-        loop {
-            if let Some(ev) = self.pending.next() {
-                return Some(ev);
-            }
-            self.pending = self.events.try_recv().ok()?.into_iter();
-        }
+        self.events.try_recv()
     }
 
     /// A cloneable handle for other tasks.
@@ -431,7 +421,7 @@ async fn accept_loop(
     tls: Option<TlsAcceptor>,
     shared: Arc<ServerShared>,
     config: Config,
-    tx: mpsc::Sender<Vec<ServerEvent>>,
+    tx: EventSender<ServerEvent>,
     owned_path: Option<(PathBuf, u64)>,
 ) {
     let mut conns = JoinSet::new();
@@ -566,7 +556,7 @@ async fn accept(l: &Listener) -> io::Result<Accepted> {
     }
 }
 
-async fn run_peer<R, W>(mut rd: R, wr: W, peer: Peer, shared: Arc<ServerShared>, tx: mpsc::Sender<Vec<ServerEvent>>)
+async fn run_peer<R, W>(mut rd: R, wr: W, peer: Peer, shared: Arc<ServerShared>, tx: EventSender<ServerEvent>)
 where
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
@@ -581,7 +571,7 @@ where
     let map = |inc: Incoming| match inc {
         Incoming::Message(message) => {
             if identify {
-                peer.learn_id(&message.data);
+                peer.learn_id(&message);
             }
             ServerEvent::Message { message, peer: peer.clone() }
         }

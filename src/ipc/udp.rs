@@ -332,7 +332,7 @@ fn decode_datagram(
     loop {
         match dec.decode(&bytes[start..]) {
             Ok(Step::Frame(len)) => {
-                match checks.rules.decode(&bytes[start..start + len]) {
+                match checks.decode(&bytes[start..start + len]) {
                     Ok(message) => batch.push(UdpEvent::Message { message, from }),
                     Err(v) => {
                         batch.push(UdpEvent::Error { error: v.into(), from: Some(from) });
