@@ -200,7 +200,7 @@ pub fn encode_into<T: Serialize + ?Sized>(
     let start = out.len();
     let r = (|| {
         out.extend_from_slice(b"{\"type\":");
-        serde_json::to_writer(&mut *out, ty)?;
+        write_str(out, ty)?;
         out.extend_from_slice(b",\"data\":");
         crate::js_json::to_writer(out, data)?;
         out.push(b'}');
@@ -211,6 +211,20 @@ pub fn encode_into<T: Serialize + ?Sized>(
         out.truncate(start);
     }
     r
+}
+
+/// Appends `s` as a JSON string the way `JSON.stringify` (and serde_json) writes it: a string
+/// with nothing to escape (no `"`, `\\` or control character, the common case for event names)
+/// is copied as it is.
+fn write_str(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
+    if s.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
+        return serde_json::to_writer(&mut *out, s);
+    }
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
+    Ok(())
 }
 
 /// Names that would reach `Object.prototype` if used as event keys in JS.
@@ -545,6 +559,17 @@ mod tests {
             out,
             "{\"type\":\"app.message\",\"data\":{\"id\":\"hello\",\"message\":\"hi\\n\\fé\"}}\x0c".as_bytes()
         );
+    }
+
+    #[test]
+    fn event_names_are_written_like_json_stringify() {
+        for ty in
+            ["echo", "app.message", "", "é 🎉 \u{2028} \u{7f}", "a\"b", "a\\b", "a\nb", "\u{1}\u{1f}", "</script>"]
+        {
+            let mut out = Vec::new();
+            write_str(&mut out, ty).unwrap();
+            assert_eq!(out, serde_json::to_vec(ty).unwrap(), "{ty:?}");
+        }
     }
 
     #[test]
