@@ -4,7 +4,9 @@
 // Runs the node:test suites in __test__/ one file at a time, as `npm run test:js` does. With
 // --no-rust it leaves out the suites that build the crate's Rust examples with cargo
 // (__test__/rust-*.test.js), for testing a prebuilt binary on a machine without a Rust toolchain
-// (the release workflow's test jobs; the workflow's `rust` job runs those suites).
+// (the release workflow's test jobs; the workflow's `rust` job runs those suites). With --stream
+// every server and client uses the stream transport with the addon as a Windows build has it, as
+// scripts/test-stream.js does for `npm test`.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -12,6 +14,18 @@ const { spawnSync } = require('node:child_process');
 
 const ROOT = path.join(__dirname, '..');
 const noRust = process.argv.includes('--no-rust');
+// --stream: the environment of scripts/test-stream.js (stream transport, native functions removed).
+const preload = path.join(__dirname, 'without-native.js');
+const env = process.argv.includes('--stream')
+  ? {
+      ...process.env,
+      NODE_IPC_RS_TRANSPORT: 'stream',
+      NODE_IPC_RS_NO_NATIVE: '1',
+      NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require ${/\s/.test(preload) ? JSON.stringify(preload) : preload}`]
+        .filter(Boolean)
+        .join(' '),
+    }
+  : process.env;
 
 function suites(dir) {
   const out = [];
@@ -26,5 +40,5 @@ function suites(dir) {
 const files = suites(path.join(ROOT, '__test__'))
   .map((f) => path.relative(ROOT, f))
   .sort();
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { cwd: ROOT, stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { cwd: ROOT, stdio: 'inherit', env });
 process.exit(r.status ?? 1);
