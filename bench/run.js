@@ -693,8 +693,12 @@ const SECTIONS = [
     key: 'echo',
     kinds: ['throughput', 'latency'],
     title: (f) =>
-      `Echo: ${fmtInt(f.n)} messages (window ${fmtInt(f.window)}); latency ${fmtInt(f.samples)} samples after ${fmtInt(f.warmup)}; ` +
-      'RSS = peak (VmHWM) during the throughput run',
+      [
+        has(f, 'throughput') && `Echo: ${fmtInt(f.n)} messages (window ${fmtInt(f.window)}), RSS = peak (VmHWM) during that burst`,
+        has(f, 'latency') && `latency: ${fmtInt(f.samples)} samples after ${fmtInt(f.warmup)}, one message in flight`,
+      ]
+        .filter(Boolean)
+        .join('; '),
     contenders: CONTENDERS,
     metrics: ECHO_METRICS,
   },
@@ -984,6 +988,11 @@ async function main() {
         rows.push([c.name, ...metrics.map((m) => m.fmt(med[m.key])), isFailed(s.key, c.name) ? 'FAILED' : 'ok']);
       }
       for (const x of skipped) if (x.section === s.key) rows.push([x.contender, ...metrics.map(() => ''), 'skipped']);
+      // The floor as a row of its own (one process, no transport: the same figure in both tables).
+      if (s.key === 'echo' && floorMedians && metrics.some((m) => m.key === 'msgsPerSec')) {
+        const status = isFailed('floor', 'floor') ? 'FAILED' : 'ok';
+        rows.push([FLOOR_ROW, ...metrics.map((m) => (m.key === 'msgsPerSec' ? fmtInt(floorMedians.msgsPerSec) : '-')), status]);
+      }
       log(table(rows));
     }
   }
