@@ -158,10 +158,16 @@ impl Message {
     /// payload is only parsed when its text could hold an `id` member.
     pub fn data_id(&self) -> Option<Cow<'_, str>> {
         match &self.raw {
-            None => match self.data.get("id") {
-                Some(Value::String(s)) => Some(Cow::Borrowed(s)),
-                _ => None,
-            },
+            None => {
+                let map = self.data.as_object()?;
+                // A few members: comparing keys costs less than hashing "id" (SipHash).
+                let id =
+                    if map.len() <= 8 { map.iter().find(|(k, _)| *k == "id").map(|(_, v)| v) } else { map.get("id") };
+                match id {
+                    Some(Value::String(s)) => Some(Cow::Borrowed(s)),
+                    _ => None,
+                }
+            }
             Some(raw) => {
                 if !may_have_id(raw.get().as_bytes()) {
                     return None;
@@ -656,6 +662,27 @@ mod tests {
         assert!(decode(&deep(126)).is_ok());
         assert_eq!(decode(&deep(127)).unwrap_err().0, ErrorCode::InvalidJson);
         assert!(decode_lazy(&deep(127)).is_ok(), "lazy data has no nesting limit until it is decoded");
+    }
+
+    #[test]
+    fn data_id_in_both_modes() {
+        let many: String = (0..20).map(|i| format!("\"k{i}\":{i},")).collect();
+        for data in [
+            r#"{"id":"a"}"#.to_string(),
+            r#"{"x":1,"id":"b","y":2}"#.to_string(),
+            format!(r#"{{{many}"id":"c"}}"#),
+            format!(r#"{{"id":"d",{many}"z":0}}"#),
+            format!(r#"{{{many}"id":5}}"#),
+            r#"{"ID":"e"}"#.to_string(),
+            r#"["id"]"#.to_string(),
+        ] {
+            let frame = format!(r#"{{"type":"t","data":{data}}}"#);
+            let eager = decode(frame.as_bytes()).unwrap();
+            let lazy = decode_lazy(frame.as_bytes()).unwrap();
+            let want = eager.data.get("id").and_then(Value::as_str);
+            assert_eq!(eager.data_id().as_deref(), want, "{data}");
+            assert_eq!(lazy.data_id().as_deref(), want, "{data}");
+        }
     }
 
     #[test]
