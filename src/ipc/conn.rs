@@ -477,7 +477,8 @@ pub(crate) async fn send_event<E>(tx: &EventSender<E>, ev: E) {
 
 /// Emptied batches kept for reuse: at most this many ...
 const POOL_KEEP: usize = 2;
-/// ... each with room for at most this many events (a larger one is freed).
+/// ... each with room for at least and at most this many events (others are freed).
+const POOL_MIN_CAPACITY: usize = 16;
 const POOL_MAX_CAPACITY: usize = 2048;
 
 /// Event batches (the events of one read, in order) on their way from the connections' read loops
@@ -497,7 +498,8 @@ impl<E> Pool<E> {
     }
 
     fn give(&self, batch: VecDeque<E>) {
-        if batch.capacity() == 0 || batch.capacity() > POOL_MAX_CAPACITY {
+        // (single events are sent in batches of one: not worth keeping in place of a read's batch)
+        if batch.capacity() < POOL_MIN_CAPACITY || batch.capacity() > POOL_MAX_CAPACITY {
             return;
         }
         debug_assert!(batch.is_empty());
