@@ -243,5 +243,8 @@ export declare function writeBuf(id: number, data: Buffer): number | string
  * Writes a string (UTF-8). Returns the bytes still queued (the kernel did not take them yet; a
  * `drain` event follows once the queue is empty), or an error code if the connection failed: it
  * is then closed and no further events come for it.
+ *
+ * The string's UTF-8 goes straight into a reused per-thread buffer sized from its length (at
+ * most 3 bytes per UTF-16 unit), then to the kernel: no length pass and no allocation per call.
  */
 export declare function writeStr(id: number, data: string): number | string

@@ -6,8 +6,9 @@
 
 #![allow(dead_code)]
 
+use node_ipc_rs::batch::{FrameArray, TypeTable};
 use node_ipc_rs::codec::FrameDecoder;
-use node_ipc_rs::inbound::{FrameArray, Inbound};
+use node_ipc_rs::inbound::Inbound;
 use node_ipc_rs::message::{self, PROTOTYPE_NAMES};
 use node_ipc_rs::{js_json, jsonscan, ErrorCode};
 use serde_json::Value;
@@ -104,13 +105,15 @@ pub fn frame_decoder(data: &[u8]) {
     let mut got: Vec<Vec<u8>> = Vec::new();
     let mut error = false;
     let mut arr = FrameArray::default();
+    // Frames in node-ipc's layout are split (event name numbers) and must come back as received.
+    let mut types = TypeTable::default();
     let mut at = 0;
     'chunks: for &cut in &cuts {
         inb.push(&stream[at..cut]);
         at = cut;
         let d = inb.decode();
         let batch = inb.batch(&d).to_vec();
-        arr.build(&batch, &delim);
+        arr.build(&batch, &delim, Some(&mut types));
         assert_eq!(arr.len(), d.frames, "FrameArray frame count");
         for i in 0..arr.len() {
             got.push(arr.frame(i).to_vec());
@@ -430,9 +433,11 @@ pub fn frames_of(data: &[u8]) -> Vec<&[u8]> {
 }
 
 /// The exactness scan vs a real JSON parser. Completeness: every frame serde_json accepts passes
-/// the scan (well-formed traffic keeps the fast path). Soundness: when every frame passes and
-/// `[f1,...,fn]` parses, it has n elements and element i is what frame i parses to on its own —
-/// so the batch path can never produce a message that per-frame decoding would not.
+/// the scan (well-formed traffic keeps the fast path). Soundness: when the batch's pieces all pass
+/// (`exact`) and its array parses, it holds two elements per frame, and pair i is what frame i
+/// parses to on its own — `-1` and the frame's value, or the number of the frame's event name and
+/// its `data` — so the batch path can never produce a message that per-frame decoding would not.
+/// Checked with frames sent whole and with node-ipc envelopes split.
 pub fn exact_scan(data: &[u8]) {
     let frames = frames_of(data);
     let mut all = true;
@@ -443,25 +448,46 @@ pub fn exact_scan(data: &[u8]) {
         }
         all &= one;
     }
-    // FrameArray agrees with the per-frame scan.
     let mut batch = Vec::new();
     for f in &frames {
         batch.extend_from_slice(f);
         batch.push(0x0c);
     }
     let mut arr = FrameArray::default();
-    arr.build(&batch, b"\x0c");
+    // Sent whole, the array is exact exactly when every frame passes the scan.
+    arr.build(&batch, b"\x0c", None);
     assert_eq!(arr.exact(), all);
-    if !all {
+    check_pairs(&arr, &frames, &[]);
+    // Split, a frame may be exact as data where it is not whole (never the other way round
+    // for a frame that parses), and what parses must still match frame by frame.
+    let mut types = TypeTable::default();
+    arr.build(&batch, b"\x0c", Some(&mut types));
+    let names: Vec<&[u8]> = arr.added_types().split(|&b| b == b'\n').collect();
+    check_pairs(&arr, &frames, &names);
+}
+
+fn check_pairs(arr: &FrameArray, frames: &[&[u8]], names: &[&[u8]]) {
+    for (i, f) in frames.iter().enumerate() {
+        assert_eq!(&*arr.frame(i), *f, "frame {i} comes back as received");
+    }
+    if !arr.exact() {
         return;
     }
-    if let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(arr.text()) {
-        assert_eq!(items.len(), frames.len(), "element count of {:?}", String::from_utf8_lossy(arr.text()));
-        for (item, f) in items.iter().zip(&frames) {
-            let alone: Value = serde_json::from_slice(f).unwrap_or_else(|e| {
-                panic!("frame {:?} parses in the array, not alone: {e}", String::from_utf8_lossy(f))
-            });
-            assert_eq!(item, &alone);
+    let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(arr.text()) else { return };
+    assert_eq!(items.len(), 2 * frames.len(), "element count of {:?}", String::from_utf8_lossy(arr.text()));
+    for (pair, f) in items.chunks(2).zip(frames) {
+        let alone: Value = serde_json::from_slice(f)
+            .unwrap_or_else(|e| panic!("frame {:?} parses in the array, not alone: {e}", String::from_utf8_lossy(f)));
+        match pair[0].as_i64() {
+            Some(-1) => assert_eq!(pair[1], alone),
+            Some(n) => {
+                let name = std::str::from_utf8(names[n as usize]).unwrap();
+                assert_eq!(alone["type"], Value::from(name), "split name of {:?}", String::from_utf8_lossy(f));
+                assert_eq!(pair[1], alone["data"], "split data of {:?}", String::from_utf8_lossy(f));
+                let members = alone.as_object().map(|o| o.len());
+                assert_eq!(members, Some(2), "a split frame has exactly type and data");
+            }
+            None => panic!("pair without a number: {pair:?}"),
         }
     }
 }

@@ -3,7 +3,7 @@
 // Encoding and decoding node-ipc's JSON envelope on the JS side. Framing itself happens in Rust:
 // the addon hands over one string holding every complete frame of a read, delimiters included.
 
-const { PROTOTYPE_NAMES, messageOk, messageError, invalidJson: invalidJson14 } = require('./profile.js');
+const { PROTOTYPE_NAMES, messageOk, nameOk, messageError, invalidJson: invalidJson14 } = require('./profile.js');
 
 // js-message's rules for `data`, byte for byte: falsy values other than 0 and false become {},
 // and so does an EventEmitter that had setMaxListeners called (a truthy _maxListeners).
@@ -66,43 +66,81 @@ function dispatchFrames(text, delimiter, target, extra) {
 }
 
 /**
- * Dispatches one read's frames, which the addon hands over as the text of a JSON array
- * (`[f1,f2,...]`): one JSON.parse for the whole read, which V8 does much faster than one parse per
- * frame. That is exact only when every frame is structurally one JSON value, which the addon
- * checks while building the array (`exact`, node_ipc_rs::jsonscan): otherwise a frame ending
- * inside a string could merge with its neighbour into messages nobody sent. When `exact` is not
- * true, or the array is not `count` well-formed messages, the frames are fetched one by one and
- * decoded separately, so every bad frame gets its own error and every good one is still delivered.
+ * Appends the event names a batch introduced (`added`: `\n`-separated, in the addon's numbering)
+ * to a connection's list.
  */
-function dispatchBatch(text, count, target, extra, fetchFrames, exact) {
-  if (exact !== true) {
-    dispatchFrameList(fetchFrames(), target, extra);
-    return;
-  }
+function addTypes(types, added) {
+  const names = added.split('\n');
+  for (let i = 0; i < names.length; i++) types.push(names[i]);
+}
+
+/**
+ * One read's frames as the addon hands them over (node_ipc_rs::batch): the text of one JSON array
+ * of pairs, `n,data` for a frame in node-ipc's own layout `{"type":T,"data":D}` whose event name
+ * T is `socket._types[n]` (the envelope was checked and split in Rust, so V8 parses only the
+ * data, and the name is not created again per message), `-1,frame` for any other frame. One
+ * JSON.parse decodes the whole read.
+ *
+ * The array stands for the frames only when the addon found every piece to be structurally one
+ * JSON value (`exact`, node_ipc_rs::jsonscan), otherwise a frame ending inside a string could
+ * merge with its neighbour into messages nobody sent; and it must parse into `count` pairs. Then
+ * every message must pass `msgOk` (whole frames) or `nameOk` (split frames: checked once per
+ * name and connection, cached in `socket._typeOk`). Returns the parsed list, or null: decode the
+ * frames one by one.
+ */
+function acceptedPairs(text, count, exact, socket, msgOk, nameOk, rules) {
+  if (exact !== true) return null;
   let list;
   try {
     list = JSON.parse(text);
   } catch {
-    list = null;
+    return null;
   }
-  if (list !== null && list.length === count) {
-    let ok = true;
-    for (let i = 0; i < count; i++) {
-      const msg = list[i];
-      if (msg === null || typeof msg !== 'object' || typeof msg.type !== 'string' || Array.isArray(msg) || PROTOTYPE_NAMES.has(msg.type)) {
-        ok = false;
-        break;
-      }
-    }
-    if (ok) {
-      for (let i = 0; i < count; i++) {
-        const msg = list[i];
-        target._message(msg.type, msg.data, extra);
-      }
-      return;
+  if (list.length !== 2 * count) return null;
+  const ok = socket._typeOk;
+  for (let i = 0; i < list.length; i += 2) {
+    const n = list[i];
+    if (n >= 0) {
+      let v = ok[n];
+      if (v === undefined) v = ok[n] = nameOk(rules, socket._types[n]);
+      if (!v) return null;
+    } else if (!msgOk(rules, list[i + 1])) {
+      return null;
     }
   }
-  dispatchFrameList(fetchFrames(), target, extra);
+  return list;
+}
+
+function dispatchPairs(list, types, target, extra) {
+  for (let i = 0; i < list.length; i += 2) {
+    const n = list[i];
+    if (n >= 0) {
+      target._message(types[n], list[i + 1], extra);
+    } else {
+      const msg = list[i + 1];
+      target._message(msg.type, msg.data, extra);
+    }
+  }
+}
+
+// node-ipc 9/12 (no profile): any object with a string type that is not an Object.prototype name.
+function legacyMessageOk(_rules, msg) {
+  return msg !== null && typeof msg === 'object' && typeof msg.type === 'string' && !Array.isArray(msg) && !PROTOTYPE_NAMES.has(msg.type);
+}
+
+function legacyNameOk(_rules, type) {
+  return !PROTOTYPE_NAMES.has(type);
+}
+
+/**
+ * Dispatches one read's frames (see acceptedPairs) with node-ipc 9/12 semantics: when the batch
+ * path does not apply, the frames are fetched one by one and decoded separately, so every bad
+ * frame gets its own error and every good one is still delivered. `extra` is the connection.
+ */
+function dispatchBatch(text, count, target, extra, fetchFrames, exact) {
+  const list = acceptedPairs(text, count, exact, extra, legacyMessageOk, legacyNameOk, null);
+  if (list !== null) dispatchPairs(list, extra._types, target, extra);
+  else dispatchFrameList(fetchFrames(), target, extra);
 }
 
 function dispatchFrameList(frames, target, extra) {
@@ -124,31 +162,16 @@ function dispatchFrameList(frames, target, extra) {
 }
 
 /**
- * The batch path of the node-ipc 14 profiles: like dispatchBatch (the array is trusted only when
- * the core found every frame to be exactly one JSON value), but every message must pass
+ * The batch path of the node-ipc 14 profiles: like dispatchBatch, but every message must pass
  * `rules` (lib/profile.js; null = fast's envelope check) and the first frame that does not ends
  * the batch with `target._protocolFailure(extra, error)`. The frames before it are dispatched,
  * the ones after it are not (node-ipc 14's order).
  */
 function dispatchChecked(text, count, target, extra, fetchFrames, exact, rules) {
-  let list = null;
-  if (exact === true) {
-    try {
-      list = JSON.parse(text);
-    } catch {
-      list = null;
-    }
-  }
-  if (list !== null && list.length === count) {
-    let i = 0;
-    while (i < count && messageOk(rules, list[i])) i++;
-    if (i === count) {
-      for (let j = 0; j < count; j++) {
-        const msg = list[j];
-        target._message(msg.type, msg.data, extra);
-      }
-      return;
-    }
+  const list = acceptedPairs(text, count, exact, extra, messageOk, nameOk, rules);
+  if (list !== null) {
+    dispatchPairs(list, extra._types, target, extra);
+    return;
   }
   const frames = fetchFrames();
   for (let i = 0; i < frames.length; i++) {
@@ -175,4 +198,4 @@ function checkDelimiter(delimiter) {
   return delimiter;
 }
 
-module.exports = { formatFrame, formatFrame14, dispatchFrames, dispatchBatch, dispatchChecked, checkDelimiter, PROTOTYPE_NAMES };
+module.exports = { formatFrame, formatFrame14, dispatchFrames, dispatchBatch, dispatchChecked, addTypes, checkDelimiter, PROTOTYPE_NAMES };

@@ -28,7 +28,7 @@ function dispatch(kind, id, a, b, c, d) {
   if (owner === undefined) return; // closed from JS already
   switch (kind) {
     case EV_FRAMES:
-      owner._nativeFrames(a, b, c);
+      owner._nativeFrames(a, b, c, d);
       break;
     case EV_DATA:
       owner._nativeData(a);

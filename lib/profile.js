@@ -99,7 +99,11 @@ function messageError(rules, msg) {
 function messageOk(rules, msg) {
   if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) return false;
   const type = msg.type;
-  if (typeof type !== 'string') return false;
+  return typeof type === 'string' && nameOk(rules, type);
+}
+
+/** True when a message of event name `type` (a string) passes `rules` (null: fast's check). */
+function nameOk(rules, type) {
   if (rules === null) return true;
   if (type.length === 0 || type.length > rules.maxEventNameLength || PROTOTYPE_NAMES.has(type)) return false;
   if (RESERVED_EVENTS.has(type) && !rules.allowReservedEvents) return false;
@@ -135,6 +139,7 @@ module.exports = {
   eventNameError,
   messageError,
   messageOk,
+  nameOk,
   invalidJson,
   frameTooLarge,
   checkSize,

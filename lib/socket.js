@@ -21,6 +21,7 @@ const dns = require('node:dns');
 const net = require('node:net');
 const { binding, handles, flowDefaults } = require('./native.js');
 const { systemError, IPCProtocolError } = require('./errors.js');
+const { addTypes } = require('./frames.js');
 
 const HWM = flowDefaults.highWaterMark;
 
@@ -98,10 +99,16 @@ class IpcSocket extends EventEmitter {
     this.writable = false;
     this.ipcBuffer = '';
     this.encoding = null;
+    // The event names of the connection's split frames, as the addon numbered them
+    // (node_ipc_rs::batch::TypeTable), and whether the owner accepts each (lib/frames.js).
+    this._types = [];
+    this._typeOk = [];
   }
 
   _attach(nid) {
     this._nid = nid;
+    this._types = [];
+    this._typeOk = [];
     handles.set(nid, this);
     if (!this._refed) this._ioSetRef(false);
     if (this._paused) this._ioPause(true);
@@ -171,8 +178,9 @@ class IpcSocket extends EventEmitter {
     if (this._ending) this._ioEnd();
   }
 
-  _nativeFrames(text, count, exact) {
+  _nativeFrames(text, count, exact, added) {
     if (this._timeoutMs) this._touch();
+    if (added !== undefined) addTypes(this._types, added);
     this._owner._socketFrames(this, text, count, exact);
   }
 

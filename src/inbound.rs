@@ -4,8 +4,8 @@
 //! binding's file-descriptor path and its stream transport, and the async Rust API, so framing
 //! rules and limits are enforced the same way everywhere.
 //!
-//! A batch is handed on as one piece: [`FrameArray`] turns it into the text of one JSON array
-//! (`[f1,f2,...]`), which JS decodes with a single `JSON.parse`.
+//! A batch is handed on as one piece: [`crate::batch::FrameArray`] turns it into the text of one
+//! JSON array, which JS decodes with a single `JSON.parse`.
 //!
 //! The remainder-age rule (node-ipc 14's `messageTimeout`, guarded and assured profiles) lives here
 //! too, sans-IO: after each received chunk the transport calls [`Inbound::note_remainder`] with the
@@ -184,82 +184,6 @@ impl Inbound {
     }
 }
 
-/// The frames of one batch as the text of a JSON array (`[f1,f2,...]`), with where each frame
-/// ends, so a caller can fall back to the frames one by one when the array does not decode as one
-/// message per frame.
-///
-/// The array is only a faithful stand-in for the frames when no frame can move its element
-/// boundaries; [`exact`](Self::exact) says whether every frame is structurally one JSON value
-/// ([`crate::jsonscan`]). When it is false, decode the frames one by one.
-#[derive(Debug, Default)]
-pub struct FrameArray {
-    /// `[` + frames joined by `,` + `]`.
-    text: Vec<u8>,
-    /// Offset in `text` of the byte after each frame (its `,` or the final `]`).
-    ends: Vec<usize>,
-    /// Every frame is structurally one JSON value.
-    exact: bool,
-}
-
-impl FrameArray {
-    /// Replaces the contents with the frames of `batch` (complete frames, each followed by
-    /// `delimiter`, as [`Inbound::batch`] returns them).
-    pub fn build(&mut self, batch: &[u8], delimiter: &[u8]) {
-        self.text.clear();
-        self.ends.clear();
-        self.exact = true;
-        self.text.reserve(batch.len() + 2);
-        self.text.push(b'[');
-        let mut start = 0;
-        for pos in memchr::memmem::find_iter(batch, delimiter) {
-            if pos < start {
-                continue; // overlapping match inside the previous delimiter
-            }
-            let frame = &batch[start..pos];
-            // Once one frame fails, the batch is decoded frame by frame: no need to look further.
-            self.exact = self.exact && crate::jsonscan::is_single_value(frame);
-            self.text.extend_from_slice(frame);
-            self.ends.push(self.text.len());
-            self.text.push(b',');
-            start = pos + delimiter.len();
-        }
-        if let Some(last) = self.text.last_mut() {
-            if *last == b',' {
-                *last = b']';
-            } else {
-                self.text.push(b']');
-            }
-        }
-    }
-
-    /// The JSON array text.
-    pub fn text(&self) -> &[u8] {
-        &self.text
-    }
-
-    /// True when every frame is structurally one JSON value, so that parsing [`text`](Self::text)
-    /// as one array yields exactly the frames' values (or fails). False: decode frame by frame.
-    pub fn exact(&self) -> bool {
-        self.exact
-    }
-
-    /// Number of frames.
-    pub fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    /// True when there are no frames.
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
-    /// Frame `i`'s bytes.
-    pub fn frame(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 1 } else { self.ends[i - 1] + 1 };
-        &self.text[start..self.ends[i]]
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -370,18 +294,5 @@ mod tests {
         raw.set_message_timeout(Some(Duration::from_millis(5)));
         assert_eq!(raw.message_timeout(), None);
         assert_eq!(chunk(&mut raw, b"{", t0).1, None);
-    }
-
-    #[test]
-    fn frame_array_joins_and_splits() {
-        let mut a = FrameArray::default();
-        a.build(b"{\"a\":1}\x0c2\x0c\x0c", b"\x0c");
-        assert_eq!(a.text(), b"[{\"a\":1},2,]");
-        assert_eq!(a.len(), 3);
-        assert_eq!(a.frame(0), b"{\"a\":1}");
-        assert_eq!(a.frame(1), b"2");
-        assert_eq!(a.frame(2), b"");
-        a.build(b"x<>y<>", b"<>");
-        assert_eq!(a.text(), b"[x,y]");
     }
 }

@@ -8,7 +8,9 @@
 //! ## Layout
 //! - [`codec`]: delimiter framing (sans-IO, multi-byte delimiters, frame-size limit).
 //! - [`inbound`]: the receive side of a connection, sans-IO: bytes in (read or pushed), batches of
-//!   frames out, and [`inbound::FrameArray`] (a batch as one JSON array text).
+//!   frames out.
+//! - [`batch`]: a batch as one JSON array text for a single parse ([`batch::FrameArray`]), event
+//!   names numbered per connection ([`batch::TypeTable`]).
 //! - [`message`]: the JSON envelope.
 //! - [`jsonscan`]: whether a frame is structurally one JSON value (keeps the batch decode exact).
 //! - [`error`]: the `ERR_IPC_*` codes.
@@ -25,6 +27,7 @@
 
 #![deny(clippy::all)]
 
+pub mod batch;
 pub mod codec;
 pub mod config;
 pub mod error;

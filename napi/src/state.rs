@@ -11,7 +11,8 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
-use node_ipc_rs::inbound::{FrameArray, Inbound};
+use node_ipc_rs::batch::FrameArray;
+use node_ipc_rs::inbound::Inbound;
 
 #[cfg(unix)]
 use crate::native::{conn::Conn, server::Server, udp::Udp, Scratch};
@@ -20,7 +21,7 @@ use crate::stream::StreamConn;
 use crate::uv::{self, UvTimer};
 
 /// Event kinds passed as the first argument of the dispatch function.
-pub(crate) const EV_FRAMES: u32 = 1; // (id, text, count, exact): the frames of a read as one JSON array text
+pub(crate) const EV_FRAMES: u32 = 1; // (id, text, count, exact, added?): a read's frames as one JSON array (node_ipc_rs::batch)
 pub(crate) const EV_DATA: u32 = 2; // (id, Buffer): raw-mode bytes
 pub(crate) const EV_CONNECT: u32 = 3; // (id): an outgoing connection is established
 pub(crate) const EV_ACCEPT: u32 = 4; // (serverId, connId)
@@ -83,7 +84,7 @@ pub(crate) enum Entry {
 /// An event collected while the state is borrowed, dispatched after the borrow ends.
 #[cfg_attr(not(unix), allow(dead_code))] // (accept and drain come from the native transport only)
 pub(crate) enum Ev {
-    Frames(u32, sys::napi_value, usize, bool),
+    Frames(u32, sys::napi_value, usize, bool, sys::napi_value),
     Data(u32, sys::napi_value),
     Connect(u32),
     Accept(u32, u32),
@@ -253,8 +254,8 @@ pub(crate) unsafe fn dispatch_event(
 ) -> bool {
     let null = ptr::null_mut();
     let args: [sys::napi_value; 6] = match ev {
-        Ev::Frames(id, text, n, exact) => {
-            [num(env, EV_FRAMES as f64), num(env, id as f64), text, num(env, n as f64), boolean(env, exact), null]
+        Ev::Frames(id, text, n, exact, added) => {
+            [num(env, EV_FRAMES as f64), num(env, id as f64), text, num(env, n as f64), boolean(env, exact), added]
         }
         Ev::Data(id, buf) => [num(env, EV_DATA as f64), num(env, id as f64), buf, null, null, null],
         Ev::Connect(id) => [num(env, EV_CONNECT as f64), num(env, id as f64), null, null, null, null],
@@ -307,8 +308,22 @@ pub(crate) fn no_state() -> String {
 /// JSON array of a batch does not parse into one message per frame).
 #[napi]
 pub fn batch_frames() -> Vec<String> {
-    with_state(|st| (0..st.batch.len()).map(|i| String::from_utf8_lossy(st.batch.frame(i)).into_owned()).collect())
+    with_state(|st| (0..st.batch.len()).map(|i| String::from_utf8_lossy(&st.batch.frame(i)).into_owned()).collect())
         .unwrap_or_default()
+}
+
+/// The `EV_FRAMES` event for a built batch: its JSON array text, the frame count, whether the
+/// array is exact, and the event names it added to the connection's table (`\n`-separated), if any.
+pub(crate) fn frames_event(env: sys::napi_env, id: u32, batch: &FrameArray) -> Ev {
+    let str_value = |bytes: &[u8]| {
+        let mut v = ptr::null_mut();
+        // SAFETY: env is this thread's environment; callers are inside a handle scope.
+        unsafe { check(sys::napi_create_string_utf8(env, bytes.as_ptr().cast(), bytes.len() as isize, &mut v)) };
+        v
+    };
+    let added = batch.added_types();
+    let added = if added.is_empty() { ptr::null_mut() } else { str_value(added) };
+    Ev::Frames(id, str_value(batch.text()), batch.len(), batch.exact(), added)
 }
 
 /// The core's write limits (`node_ipc_rs::flow`), so JS applies the same numbers.

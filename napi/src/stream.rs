@@ -20,12 +20,13 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
+use node_ipc_rs::batch::{FrameArray, TypeTable};
 use node_ipc_rs::codec::FrameError;
-use node_ipc_rs::inbound::{FrameArray, Inbound};
+use node_ipc_rs::inbound::Inbound;
 use node_ipc_rs::tls;
 
 use crate::options::{conn_opts, SocketOptions};
-use crate::state::{check, dispatch_event, no_state, with_state, Entry, Ev};
+use crate::state::{check, dispatch_event, frames_event, no_state, with_state, Entry, Ev};
 
 /// One stream connection's receive state.
 pub(crate) struct StreamConn {
@@ -35,6 +36,8 @@ pub(crate) struct StreamConn {
     tls: Option<Box<rustls::Connection>>,
     /// The handshake has not completed yet (`connect` / the accept is reported when it does).
     handshaking: bool,
+    /// Event names the peer has sent, numbered (JS keeps the same list).
+    types: TypeTable,
 }
 
 /// Where a TLS failure inside a push ends up.
@@ -113,7 +116,7 @@ impl StreamConn {
         let d = self.inbound.decode();
         if d.frames > 0 {
             let delimiter = self.inbound.delimiter().unwrap_or(b"\x0c").to_vec();
-            batch.build(self.inbound.batch(&d), &delimiter);
+            batch.build(self.inbound.batch(&d), &delimiter, Some(&mut self.types));
         }
         self.inbound.consume(&d);
         self.inbound.give_back(scratch);
@@ -160,7 +163,7 @@ pub fn stream_open(settings: u32) -> Either<u32, String> {
         let handshaking = tls.is_some();
         let mut inbound = Inbound::new(copts.decoder());
         inbound.set_message_timeout(copts.message_timeout);
-        let conn = StreamConn { inbound, tls, handshaking };
+        let conn = StreamConn { inbound, tls, handshaking, types: TypeTable::default() };
         let id = st.alloc_id();
         st.entries.insert(id, Entry::Stream(Box::new(conn)));
         Ok(id)
@@ -224,10 +227,7 @@ pub fn stream_data(id: u32, chunk: BufferSlice) {
                 evs.push(Ev::Data(id, buffer(env, &p.data)));
             }
             if p.frames > 0 {
-                let text = st.batch.text();
-                let mut value = ptr::null_mut();
-                check(sys::napi_create_string_utf8(env, text.as_ptr().cast(), text.len() as isize, &mut value));
-                evs.push(Ev::Frames(id, value, p.frames, st.batch.exact()));
+                evs.push(frames_event(env, id, &st.batch));
             }
         }
         if let Some(f) = p.failure {

@@ -13,6 +13,7 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
+use node_ipc_rs::batch::TypeTable;
 use node_ipc_rs::net::{self, Connection, Endpoint, Readable};
 use node_ipc_rs::{sockopt, tls};
 
@@ -20,7 +21,7 @@ use super::poll::{self, Poll, UV_READABLE, UV_WRITABLE};
 use super::server::addr_info;
 use super::{endpoint, io_code, on_poll};
 use crate::options::{conn_opts, AddressInfo, SocketOptions};
-use crate::state::{check, no_state, with_state, Entry, Ev, State};
+use crate::state::{check, frames_event, no_state, with_state, Entry, Ev, State};
 
 /// A stream connection (outgoing or accepted) and its poll registration.
 pub(crate) struct Conn {
@@ -42,6 +43,8 @@ pub(crate) struct Conn {
     pub(crate) bytes_read: u64,
     /// Bytes accepted for sending (plaintext), for `socket.bytesWritten`.
     pub(crate) bytes_written: u64,
+    /// Event names this connection's peer has sent, numbered (JS keeps the same list).
+    pub(crate) types: TypeTable,
 }
 
 impl State {
@@ -96,6 +99,7 @@ impl State {
             paused: false,
             bytes_read: 0,
             bytes_written: 0,
+            types: TypeTable::default(),
         };
         c.poll.set(State::desired_events(&c), on_poll).map_err(|rc| io::Error::from_raw_os_error(-rc))?;
         self.entries.insert(id, Entry::Conn(Box::new(c)));
@@ -169,10 +173,8 @@ impl State {
                     } else if r.frames > 0 {
                         // Hand JS one JSON array of all the frames: one JSON.parse per read.
                         let delimiter = c.conn.delimiter().unwrap_or(b"\x0c");
-                        self.batch.build(bytes, delimiter);
-                        let text = self.batch.text();
-                        check(sys::napi_create_string_utf8(env, text.as_ptr().cast(), text.len() as isize, &mut value));
-                        evs.push(Ev::Frames(id, value, r.frames, self.batch.exact()));
+                        self.batch.build(bytes, delimiter, Some(&mut c.types));
+                        evs.push(frames_event(env, id, &self.batch));
                     }
                 }
             }
@@ -311,9 +313,42 @@ fn written(r: std::result::Result<usize, String>) -> Either<f64, String> {
 /// Writes a string (UTF-8). Returns the bytes still queued (the kernel did not take them yet; a
 /// `drain` event follows once the queue is empty), or an error code if the connection failed: it
 /// is then closed and no further events come for it.
+///
+/// The string's UTF-8 goes straight into a reused per-thread buffer sized from its length (at
+/// most 3 bytes per UTF-16 unit), then to the kernel: no length pass and no allocation per call.
 #[napi]
-pub fn write_str(id: u32, data: String) -> Either<f64, String> {
-    written(write_bytes(id, data.as_bytes()))
+pub fn write_str(env: Env, id: u32, data: napi::JsString) -> Either<f64, String> {
+    let (env, value) = (env.raw(), data.raw());
+    let mut units = 0;
+    // SAFETY: plain N-API calls on a string of the calling environment; with a null buffer
+    // napi_get_value_string_utf16 only reports the length.
+    unsafe { check(sys::napi_get_value_string_utf16(env, value, ptr::null_mut(), 0, &mut units)) };
+    let cap = units * 3 + 1; // + the terminating NUL napi writes
+    WRITE_SCRATCH.with(|scratch| {
+        let mut buf = scratch.borrow_mut();
+        buf.clear();
+        buf.reserve(cap);
+        let mut len = 0;
+        // SAFETY: `buf` has room for `cap` bytes; napi writes at most `cap` (the UTF-8 and a NUL)
+        // and reports the UTF-8 length, which fits since no UTF-16 unit takes more than 3 bytes.
+        unsafe {
+            check(sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr().cast(), cap, &mut len));
+            buf.set_len(len);
+        }
+        let r = write_bytes(id, &buf);
+        if buf.capacity() > KEEP_SCRATCH {
+            *buf = Vec::new(); // a rare huge write should not pin its buffer
+        }
+        written(r)
+    })
+}
+
+/// Largest write buffer kept between calls (a per-tick batch is usually a few dozen KiB).
+const KEEP_SCRATCH: usize = 1 << 20;
+
+thread_local! {
+    /// The UTF-8 of the string being written (see `write_str`).
+    static WRITE_SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Writes bytes. Same contract as `writeStr`.
