@@ -751,6 +751,7 @@ const TRANSPORT_TITLE = { unix: 'Unix socket', tcp: 'TCP 127.0.0.1' };
 async function main() {
   const flags = parseFlags(process.argv.slice(2));
   const started = Date.now();
+  const loadavgStart = os.loadavg();
   if (flags.only) {
     const known = new Set([...allNames(), 'floor']);
     const bad = flags.only.filter((n) => !known.has(n));
@@ -847,7 +848,12 @@ async function main() {
   for (let r = 0; r < flags.rounds; r++) {
     const round = {};
     rounds.push(round);
-    log(`round ${r + 1}/${flags.rounds}`);
+    log(
+      `round ${r + 1}/${flags.rounds} (load average ${os
+        .loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')})`,
+    );
     for (const group of roundGroups(r)) {
       for (const j of group) {
         if (isFailed(j.section, j.c.name)) continue;
@@ -1070,7 +1076,7 @@ async function main() {
         platform: `${os.platform()} ${os.release()} ${os.arch()}`,
         cpus: os.cpus().length,
         cpuModel: os.cpus()[0]?.model,
-        loadavg: os.loadavg(),
+        loadavg: { start: loadavgStart, end: os.loadavg() }, // 1, 5, 15 minutes
         commit: gitCommit(),
         elapsedS,
         secondsPerKind: Object.fromEntries(Object.entries(spentMs).map(([k, v]) => [k, v / 1000])),
