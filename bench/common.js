@@ -163,10 +163,16 @@ function createDriver(opts, send, flush = () => {}) {
     }, GRACE_MS);
   }
 
-  // A lost message would otherwise leave the client waiting until the parent's timeout.
-  let lastActivity = 0;
+  // A lost message would otherwise leave the client waiting until the parent's timeout. The timer
+  // compares counts (no clock read per echo: at a million echoes a second that is measurable).
+  let started = false;
+  let seen = -1;
+  let idleTicks = 0;
   const stallTimer = setInterval(() => {
-    if (!finished && lastActivity && performance.now() - lastActivity > STALL_MS) {
+    if (finished || !started) return;
+    idleTicks = recv === seen ? idleTicks + 1 : 0;
+    seen = recv;
+    if (idleTicks * 1000 >= STALL_MS) {
       fail(`stalled: no echo for ${STALL_MS / 1000}s (received ${recv} of ${total}, sent ${sent})`);
     }
   }, 1000);
@@ -175,7 +181,7 @@ function createDriver(opts, send, flush = () => {}) {
   return {
     start() {
       t0 = performance.now();
-      lastActivity = t0;
+      started = true;
       if (opts.kind === 'throughput') pump();
       else sendOne();
     },
@@ -184,7 +190,6 @@ function createDriver(opts, send, flush = () => {}) {
         extra++;
         return;
       }
-      lastActivity = performance.now();
       if (seq !== recv) fail(`echo out of order or lost: expected seq ${recv}, got ${JSON.stringify(seq)}`);
       if (recv >= sent) fail(`echo for a message not sent yet: seq ${seq}`);
       if (lat && recv >= opts.warmup) lat[recv - opts.warmup] = performance.now() - tSend;
