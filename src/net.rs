@@ -310,11 +310,11 @@ impl Connection {
 
     /// Moves whatever rustls wants to send into the write queue.
     fn tls_out(&mut self) -> io::Result<()> {
-        let Some(tls) = self.tls.as_mut() else { return Ok(()) };
-        if self.wpos == self.wbuf.len() {
-            self.wbuf.clear();
-            self.wpos = 0;
+        if self.tls.is_none() {
+            return Ok(());
         }
+        self.compact();
+        let Some(tls) = self.tls.as_mut() else { return Ok(()) };
         while tls.wants_write() {
             tls.write_tls(&mut self.wbuf)?;
         }
@@ -478,6 +478,7 @@ impl Connection {
             return self.flush();
         }
         if self.wpos < self.wbuf.len() {
+            self.compact();
             self.wbuf.extend_from_slice(data);
             return Ok(false);
         }
@@ -499,11 +500,20 @@ impl Connection {
             let _ = self.tls_out();
             return;
         }
-        if self.wpos == self.wbuf.len() {
-            self.wbuf.clear();
+        self.compact();
+        self.wbuf.extend_from_slice(data);
+    }
+
+    /// Drops the written front of the queue before more is appended, once it is at least as long
+    /// as what is still unsent. The queue's memory then follows what is unsent even when it never
+    /// empties (a peer that keeps reading, slower than we write): without this, every byte
+    /// written since the queue last emptied stayed allocated. Each queued byte is moved at most
+    /// once on average (a move of `r` bytes follows at least `r` bytes sent).
+    fn compact(&mut self) {
+        if self.wpos > 0 && self.wpos >= self.wbuf.len() - self.wpos {
+            self.wbuf.drain(..self.wpos);
             self.wpos = 0;
         }
-        self.wbuf.extend_from_slice(data);
     }
 
     /// The frame delimiter (`None` in raw mode).
@@ -628,5 +638,36 @@ impl Datagram {
 impl AsRawFd for Datagram {
     fn as_raw_fd(&self) -> RawFd {
         self.sock.as_raw_fd()
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    /// A queue that never empties (the peer keeps reading, one write behind) keeps only its
+    /// unsent bytes: 128 MiB pass through it while it holds about 1 MiB.
+    #[test]
+    fn queue_that_never_empties_holds_only_unsent_bytes() {
+        let (a, mut peer) = std::os::unix::net::UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let mut conn = Connection::new(Socket::from(a), None);
+        let chunk = vec![7u8; 64 * 1024];
+        let mut sink = vec![0u8; chunk.len()];
+        for _ in 0..16 {
+            conn.write(&chunk).unwrap(); // the kernel's buffer fills, then the queue
+        }
+        let backlog = conn.pending_writes();
+        assert!(backlog > 0, "the socket buffer should have filled");
+        let mut largest = 0;
+        for _ in 0..2048 {
+            assert!(!conn.write(&chunk).unwrap());
+            peer.read_exact(&mut sink).unwrap();
+            conn.flush().unwrap();
+            largest = largest.max(conn.wbuf.capacity());
+            assert!(conn.pending_writes() > 0, "the queue should never empty in this test");
+        }
+        assert!(largest <= 4 * (backlog + 2 * chunk.len()), "queue grew to {largest} bytes for {backlog} unsent");
     }
 }
