@@ -1132,9 +1132,11 @@ function targetLines(ratios, medians, flags) {
     { what: 'echo pinned p50 / net-naive', goal: '<= 1', get: ratio('echo', 'net-naive', 'pinnedP50Us') },
     { what: 'echo client peak RSS / net-batched', goal: '<= 1', get: ratio('echo', 'net-batched', 'rssClientMB') },
     { what: 'echo server peak RSS / net-batched', goal: '<= 1', get: ratio('echo', 'net-batched', 'rssServerMB') },
+    // The issue's "hand-written node:net" is a write per frame (net-naive); net-batched batches per
+    // tick as node-ipc-rs does and is shown for reference.
     ...['node-ipc-12', 'node-ipc-14', 'net-naive', 'net-batched'].map((vs) => ({
       what: `broadcast deliveries/s / ${vs}`,
-      goal: '>= 10',
+      goal: vs === 'net-batched' ? '' : '>= 10',
       get: ratio('broadcast', vs, 'deliveriesPerSec'),
     })),
     { what: 'raw MB/s / tokio', goal: '>= 0.50', get: ratio('raw', 'tokio', 'mbPerSec') },
