@@ -281,6 +281,36 @@ test('emitter API: on/once/off/publish, wildcard first, 9.x aliases, this = emit
   assert.deepEqual(order, [1, 2]);
 });
 
+test('wildcard handlers: added, removed one by one, by once, by reset and by off(), added again', () => {
+  const x = newIpc();
+  x.serve('/tmp/unused.sock');
+  const s = x.server;
+  const seen = [];
+  const w = (type) => seen.push(type);
+  s.on('*', w);
+  s.publish('a');
+  s.off('*', w);
+  s.publish('b');
+  s.once('*', w);
+  s.publish('c');
+  s.publish('d');
+  s.on('*', w);
+  s.reset();
+  s.publish('e');
+  s.on('*', w);
+  s.reset('other');
+  s.publish('f');
+  s.on('*', w);
+  s.reset('*');
+  s.publish('g');
+  s.on('*', w);
+  s.off();
+  s.publish('h');
+  s.on('*', w);
+  s.publish('i');
+  assert.deepEqual(seen, ['a', 'c', 'f', 'i']);
+});
+
 test('invalid delimiter throws at construction', () => {
   const x = newIpc();
   x.config.delimiter = '';

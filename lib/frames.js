@@ -32,13 +32,20 @@ function formatFrame14(type, data, delimiter) {
 // '{"type":<type>,"data":' for recently used event names.
 const prefixes = new Map();
 
+// The last one used, checked first: a stream of messages usually repeats one name.
+let lastType = null;
+let lastPrefix = '';
+
 function typePrefix(type) {
+  if (type === lastType) return lastPrefix;
   let p = prefixes.get(type);
   if (p === undefined) {
     p = `{"type":${JSON.stringify(type)},"data":`;
     if (prefixes.size >= 1024) prefixes.clear();
     prefixes.set(type, p);
   }
+  lastType = type;
+  lastPrefix = p;
   return p;
 }
 

@@ -16,6 +16,9 @@ class PubSub {
   constructor() {
     // type -> array of handlers; a Map so names like `constructor` are ordinary keys.
     Object.defineProperty(this, '_handlers', { value: new Map(), writable: true });
+    // Whether a wildcard handler may be registered: spares the dispatch of every message a second
+    // Map lookup when there is none.
+    Object.defineProperty(this, '_wild', { value: false, writable: true });
   }
 
   on(type, handler, once = false) {
@@ -25,6 +28,7 @@ class PubSub {
     const list = this._handlers.get(type);
     if (list === undefined) this._handlers.set(type, [handler]);
     else list.push(handler);
+    if (type === WILDCARD) this._wild = true;
     return this;
   }
 
@@ -36,6 +40,7 @@ class PubSub {
     type = String(type);
     if (handler === WILDCARD) {
       this._handlers.delete(type);
+      if (type === WILDCARD) this._wild = false;
       return this;
     }
     const list = this._handlers.get(type);
@@ -44,12 +49,13 @@ class PubSub {
     const rest = list.filter((h) => h !== handler);
     if (rest.length) this._handlers.set(type, rest);
     else this._handlers.delete(type);
+    if (type === WILDCARD) this._wild = rest.length > 0;
     return this;
   }
 
   publish(type, ...args) {
     type = String(type);
-    const wild = this._handlers.get(WILDCARD);
+    const wild = this._wild ? this._handlers.get(WILDCARD) : undefined;
     if (wild !== undefined && type !== WILDCARD) runList(this, WILDCARD, wild, [type, ...args]);
     const list = this._handlers.get(type);
     if (list !== undefined) runList(this, type, list, args);
@@ -59,6 +65,7 @@ class PubSub {
   reset(type) {
     if (type === undefined) this._handlers = new Map();
     else this._handlers.delete(String(type));
+    this._wild = this._handlers.has(WILDCARD);
     return this;
   }
 
@@ -78,7 +85,7 @@ function runList(emitter, type, list, args) {
 
 // Fast paths used per received message: no rest arguments, no array allocation.
 PubSub.prototype._publish1 = function publish1(type, a) {
-  const wild = this._handlers.get(WILDCARD);
+  const wild = this._wild ? this._handlers.get(WILDCARD) : undefined;
   if (wild !== undefined) runList(this, WILDCARD, wild, [type, a]);
   const list = this._handlers.get(type);
   if (list === undefined) return;
@@ -87,7 +94,7 @@ PubSub.prototype._publish1 = function publish1(type, a) {
 };
 
 PubSub.prototype._publish2 = function publish2(type, a, b) {
-  const wild = this._handlers.get(WILDCARD);
+  const wild = this._wild ? this._handlers.get(WILDCARD) : undefined;
   if (wild !== undefined) runList(this, WILDCARD, wild, [type, a, b]);
   const list = this._handlers.get(type);
   if (list === undefined) return;
