@@ -1,47 +1,17 @@
 //! End-to-end tests of the async API on temporary Unix sockets and TCP port 0. Every test is
 //! bounded in time.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use node_ipc_rs::ipc::{Client, ClientEvent, Config, Error, ErrorCode, Server, ServerEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-const LIMIT: Duration = Duration::from_secs(10);
-
-/// A unique socket path under the temp dir, removed on drop.
-struct TmpSock(PathBuf);
-
-impl TmpSock {
-    fn new(tag: &str) -> TmpSock {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        TmpSock(std::env::temp_dir().join(format!("nirs-rt-{}-{tag}-{n}.sock", std::process::id())))
-    }
-}
-
-impl Drop for TmpSock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
+mod common;
+use common::*;
 
 fn cfg() -> Config {
     Config { retry: Duration::from_millis(20), ..Config::default() }
-}
-
-async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
-    tokio::time::timeout(LIMIT, f).await.unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
-async fn sev(s: &mut Server) -> ServerEvent {
-    bounded("server event", s.recv()).await.expect("server event stream ended")
-}
-
-async fn cev(c: &mut Client) -> ClientEvent {
-    bounded("client event", c.recv()).await.expect("client event stream ended")
 }
 
 /// The next server message, skipping nothing: anything else fails the test.

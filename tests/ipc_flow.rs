@@ -3,20 +3,17 @@
 //! `ERR_IPC_BACKPRESSURE` and the connection is dropped (an `Error` event, then `Disconnect`).
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use node_ipc_rs::ipc::{Client, ClientEvent, Config, ErrorCode, Server, ServerEvent};
 use serde_json::json;
 
-const LIMIT: Duration = Duration::from_secs(10);
+mod common;
+use common::*;
+
 const CAP: usize = 256 * 1024;
 
 fn sock(tag: &str) -> PathBuf {
     std::env::temp_dir().join(format!("nirs-flow-{}-{tag}.sock", std::process::id()))
-}
-
-async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
-    tokio::time::timeout(LIMIT, f).await.unwrap_or_else(|_| panic!("timed out: {what}"))
 }
 
 /// A peer that connects to the local socket at `path` and never reads (a Unix socket, or on

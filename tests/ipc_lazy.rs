@@ -1,8 +1,6 @@
 //! `Config::lazy_data`: received `data` kept as JSON text, decoded when asked, forwarded as it is.
 //! End-to-end on temporary Unix sockets and UDP on 127.0.0.1; every test is bounded in time.
 
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use node_ipc_rs::ipc::{Client, ClientEvent, Config, ErrorCode, Server, ServerEvent, UdpEvent, UdpServer};
@@ -10,39 +8,11 @@ use node_ipc_rs::{Message, Profile};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-const LIMIT: Duration = Duration::from_secs(10);
-
-/// A unique socket path under the temp dir, removed on drop.
-struct TmpSock(PathBuf);
-
-impl TmpSock {
-    fn new(tag: &str) -> TmpSock {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        TmpSock(std::env::temp_dir().join(format!("nirs-lazy-{}-{tag}-{n}.sock", std::process::id())))
-    }
-}
-
-impl Drop for TmpSock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
+mod common;
+use common::*;
 
 fn cfg(lazy: bool) -> Config {
     Config { retry: Duration::from_millis(20), lazy_data: lazy, ..Config::default() }
-}
-
-async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
-    tokio::time::timeout(LIMIT, f).await.unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
-async fn sev(s: &mut Server) -> ServerEvent {
-    bounded("server event", s.recv()).await.expect("server event stream ended")
-}
-
-async fn cev(c: &mut Client) -> ClientEvent {
-    bounded("client event", c.recv()).await.expect("client event stream ended")
 }
 
 /// The next server event that is not `Connect`.

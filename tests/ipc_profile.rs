@@ -17,7 +17,8 @@ use node_ipc_rs::ipc::{Client, ClientEvent, Config, Error, Server, ServerEvent, 
 use node_ipc_rs::Profile;
 use serde_json::json;
 
-const LIMIT: Duration = Duration::from_secs(10);
+mod common;
+use common::*;
 
 fn scratch(tag: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -43,10 +44,6 @@ fn cfg(profile: Profile) -> Config {
         ..Config::default()
     }
     .with_profile(profile)
-}
-
-async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
-    tokio::time::timeout(LIMIT, f).await.unwrap_or_else(|_| panic!("timed out: {what}"))
 }
 
 fn code(e: &Error) -> String {

@@ -8,7 +8,8 @@ use std::time::Duration;
 use node_ipc_rs::ipc::{Client, ClientEvent, Config, Server, ServerEvent, TlsConfig, UdpEvent, UdpServer};
 use serde_json::{json, Value};
 
-const LIMIT: Duration = Duration::from_secs(10);
+mod common;
+use common::*;
 
 fn fx(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("__test__/fixtures").join(name)
@@ -36,22 +37,6 @@ fn mtls_server() -> TlsConfig {
 
 fn client_cert(cert: &str, key: &str) -> TlsConfig {
     TlsConfig { public: Some(fx(cert)), private: Some(fx(key)), ..trusting_ca() }
-}
-
-async fn bounded<F: std::future::Future>(what: &str, f: F) -> F::Output {
-    tokio::time::timeout(LIMIT, f).await.unwrap_or_else(|_| panic!("timed out: {what}"))
-}
-
-async fn sev(s: &mut Server) -> ServerEvent {
-    bounded("server event", s.recv()).await.expect("server event stream ended")
-}
-
-async fn cev(c: &mut Client) -> ClientEvent {
-    bounded("client event", c.recv()).await.expect("client event stream ended")
-}
-
-async fn uev(s: &mut UdpServer) -> UdpEvent {
-    bounded("udp event", s.recv()).await.expect("udp event stream ended")
 }
 
 fn kind(e: &ClientEvent) -> String {
