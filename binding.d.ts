@@ -67,11 +67,13 @@ export declare function end(id: number): void
 
 export declare function flowDefaults(): FlowDefaults
 
-/** The core's write limits (`node_ipc_rs::flow`), so JS applies the same numbers. */
+/**
+ * The core's write limits (`node_ipc_rs::flow`), so JS applies the same numbers (the profiles'
+ * own cap comes with `profile_defaults`).
+ */
 export interface FlowDefaults {
   highWaterMark: number
   maxPendingBytes: number
-  profileMaxPendingBytes: number
 }
 
 /** Registers the JS dispatch function for this environment. Call once, at load. */

@@ -326,12 +326,12 @@ pub(crate) fn frames_event(env: sys::napi_env, id: u32, batch: &FrameArray) -> E
     Ev::Frames(id, str_value(batch.text()), batch.len(), batch.exact(), added)
 }
 
-/// The core's write limits (`node_ipc_rs::flow`), so JS applies the same numbers.
+/// The core's write limits (`node_ipc_rs::flow`), so JS applies the same numbers (the profiles'
+/// own cap comes with `profile_defaults`).
 #[napi(object)]
 pub struct FlowDefaults {
     pub high_water_mark: f64,
     pub max_pending_bytes: f64,
-    pub profile_max_pending_bytes: f64,
 }
 
 #[napi]
@@ -340,7 +340,6 @@ pub fn flow_defaults() -> FlowDefaults {
     FlowDefaults {
         high_water_mark: flow::DEFAULT_HIGH_WATER_MARK as f64,
         max_pending_bytes: flow::DEFAULT_MAX_PENDING as f64,
-        profile_max_pending_bytes: flow::PROFILE_MAX_PENDING as f64,
     }
 }
 
