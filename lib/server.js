@@ -152,10 +152,7 @@ class Server extends PubSub {
     // UDP under a profile: every datagram goes through the parser in JS, which keeps a remainder per peer.
     if (udp && !profile.legacy) this._framing.raw = true;
     this.server = new Listener(this);
-    this.server.on('error', (err) => {
-      this.log('server error', err);
-      this.publish('error', err);
-    });
+    this.server.on('error', (err) => this._serverError(err));
     if (this.udp4 || this.udp6) {
       this.log('starting server as', this.udp4 ? 'udp4' : 'udp6');
       this._resolve(this.udp6 ? 6 : 4, (address) => this._bindUdp(address));
@@ -175,10 +172,7 @@ class Server extends PubSub {
       this.log('starting server on ', this.path, this.port ? `:${this.port}` : '', 'through Node streams');
       const srv = listenStream(this, this.port || undefined);
       if (srv === null) return;
-      srv.on('error', (err) => {
-        this.log('server error', err);
-        this.publish('error', err);
-      });
+      srv.on('error', (err) => this._serverError(err));
       return;
     }
     if (!this.port) {
@@ -294,13 +288,25 @@ class Server extends PubSub {
     handles.set(r, this);
     if (this.server._refed === false) binding.setRef(r, false);
     if (port < 0) this._boundPath = address;
+    this._announceListening(null);
+  }
+
+  // The listener is up: on the next tick, unless it was stopped meanwhile, `listening`, `start`
+  // and then `after()`.
+  _announceListening(after) {
     const listener = this.server;
     listener.listening = true;
     process.nextTick(() => {
       if (!listener.listening) return;
       listener.emit('listening');
       this.onStart();
+      if (after) after();
     });
+  }
+
+  _serverError(err) {
+    this.log('server error', err);
+    this.publish('error', err);
   }
 
   stop() {
@@ -318,10 +324,7 @@ class Server extends PubSub {
   // (with config.tls: once its TLS handshake completed, as on a TLS listener).
   _startStreams() {
     this.server = new Listener(this);
-    this.server.on('error', (err) => {
-      this.log('server error', err);
-      this.publish('error', err);
-    });
+    this.server.on('error', (err) => this._serverError(err));
     const profile = this._profile;
     const framing = connectionFraming(profile, this.config, this._delimiter);
     try {
@@ -335,12 +338,7 @@ class Server extends PubSub {
     }
     this._framing = framing;
     if (!this._prepareStreams()) return;
-    const listener = this.server;
-    listener.listening = true;
-    process.nextTick(() => {
-      if (!listener.listening) return;
-      listener.emit('listening');
-      this.onStart();
+    this._announceListening(() => {
       const streams = this._streams;
       this._streams = [];
       for (const s of streams) this.attach(s);
