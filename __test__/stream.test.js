@@ -318,6 +318,38 @@ test('existing streams in one process: connectToStream and server.attach over a 
   }
 });
 
+test('server.attach before start on a socket server: the server still listens, and the stream is served once started', T, async () => {
+  const srv = newIpc('srv');
+  const cli = newIpc('cli');
+  const sockPath = tmpSock('attach-early');
+  try {
+    srv.serve(sockPath);
+    const [left, right] = pair();
+    assert.equal(srv.server.attach(left), undefined); // queued: the server has not started
+    srv.server.on('q', (d, s) => srv.server.emit(s, 'a', d + 1));
+    const connects = [];
+    srv.server.on('connect', (s) => connects.push(s));
+    const started = nextEvent(srv.server, 'start');
+    srv.server.start();
+    await started;
+    await until(() => connects.length === 1, 'the attached stream announced');
+    // Over the socket path (the listener exists) ...
+    cli.connectTo('srv', sockPath);
+    await nextEvent(cli.of.srv, 'connect');
+    const viaPath = nextEvent(cli.of.srv, 'a');
+    cli.of.srv.emit('q', 1);
+    assert.equal((await viaPath)[0], 2);
+    // ... and over the attached stream.
+    cli.connectToStream('str', right);
+    await nextEvent(cli.of.str, 'connect');
+    const viaStream = nextEvent(cli.of.str, 'a');
+    cli.of.str.emit('q', 10);
+    assert.equal((await viaStream)[0], 11);
+  } finally {
+    cleanup(cli, srv);
+  }
+});
+
 test('existing streams with config.tls: serveStream/attach and connectToStream speak TLS (rustls on the pushed bytes)', T, async () => {
   const wire = [];
   const srv = newIpc('srv');

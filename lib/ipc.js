@@ -123,7 +123,8 @@ function serveStream(stream, callback) {
   }
   if (typeof callback !== 'function') callback = noop;
   this.server = new Server(undefined, this.config, this.log);
-  this.server._streams = stream === undefined || stream === null ? [] : [toDuplex(stream)];
+  this.server._streamOnly = true;
+  if (stream !== undefined && stream !== null) this.server._streams.push(toDuplex(stream));
   this.server.on('start', callback);
 }
 

@@ -114,18 +114,24 @@ class Server extends PubSub {
     // A UDP server's socket (lib/udp.js): the addon's own, or Node's dgram under the stream transport.
     Object.defineProperty(this, '_udp', { value: null, writable: true });
     Object.defineProperty(this, '_connections', { value: 0, writable: true });
-    // serveStream: the existing streams to serve once started (no listener at all), and their
+    // serveStream: a server of existing streams only (no listener at all). `_streams`: streams
+    // attached before start, served once started (whatever the server listens on); their
     // framing/TLS settings prepared in the addon (binding.streamSettings; 0 when none).
-    Object.defineProperty(this, '_streams', { value: null, writable: true });
+    Object.defineProperty(this, '_streamOnly', { value: false, writable: true });
+    Object.defineProperty(this, '_streams', { value: [], writable: true });
     Object.defineProperty(this, '_streamSettings', { value: 0, writable: true });
   }
 
   onStart(arg) {
     this.publish('start', arg);
+    const streams = this._streams;
+    if (streams.length === 0) return;
+    this._streams = [];
+    for (const s of streams) this.attach(s);
   }
 
   start() {
-    if (this._streams !== null) {
+    if (this._streamOnly) {
       this._startStreams();
       return;
     }
@@ -338,11 +344,7 @@ class Server extends PubSub {
     }
     this._framing = framing;
     if (!this._prepareStreams()) return;
-    this._announceListening(() => {
-      const streams = this._streams;
-      this._streams = [];
-      for (const s of streams) this.attach(s);
-    });
+    this._announceListening(null);
   }
 
   /**
@@ -353,8 +355,7 @@ class Server extends PubSub {
   attach(stream) {
     const duplex = toDuplex(stream);
     if (!this._framing) {
-      if (this._streams === null) this._streams = [];
-      this._streams.push(duplex);
+      this._streams.push(duplex); // served once started
       return undefined;
     }
     if (!this._streamSettings && !this._prepareStreams()) {
