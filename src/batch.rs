@@ -53,34 +53,37 @@ impl Hasher for Fnv {
 pub struct TypeTable {
     /// Name -> number.
     index: HashMap<Box<[u8]>, u32, BuildHasherDefault<Fnv>>,
-    /// The name looked up last and its number: the frames of a batch usually share one.
-    last: Option<(Box<[u8]>, u32)>,
+    /// Number -> name.
+    names: Vec<Box<[u8]>>,
+    /// The number looked up last: the frames of a batch usually share one.
+    last: Option<u32>,
 }
 
 impl TypeTable {
     /// Number of names.
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.names.len()
     }
 
     /// True when no name has been added.
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.names.is_empty()
     }
 
     /// The number of `name`, adding it (and appending it, `\n`-separated, to `added`) if it is new
-    /// and the table has room. `None`: the table is full.
+    /// and the table has room. `None`: the table is full. Allocates only for a new name.
     fn number(&mut self, name: &[u8], added: &mut Vec<u8>) -> Option<u32> {
-        if let Some((last, n)) = &self.last {
-            if **last == *name {
-                return Some(*n);
+        if let Some(n) = self.last {
+            if *self.names[n as usize] == *name {
+                return Some(n);
             }
         }
         let n = match self.index.get(name) {
             Some(&n) => n,
-            None if self.index.len() < MAX_TYPES => {
-                let n = self.index.len() as u32;
+            None if self.names.len() < MAX_TYPES => {
+                let n = self.names.len() as u32;
                 self.index.insert(name.into(), n);
+                self.names.push(name.into());
                 if !added.is_empty() {
                     added.push(b'\n');
                 }
@@ -89,7 +92,7 @@ impl TypeTable {
             }
             None => return None,
         };
-        self.last = Some((name.into(), n));
+        self.last = Some(n);
         Some(n)
     }
 }
