@@ -2,11 +2,11 @@
 //! chunks a Node stream delivers instead of reading a file descriptor.
 //!
 //! JS owns the bytes' transport (a `net.Socket`, a named pipe, a child process's stdio, any
-//! Duplex) and pushes each chunk it receives with `streamPush`. The handle frames it exactly as
-//! [`crate::conn`] frames a read and reports through the one dispatch function, synchronously,
-//! inside the push: `EV_FRAMES` (one JSON array per chunk), `EV_DATA` (raw mode with TLS),
-//! `EV_ERROR` + `EV_CLOSE` (a broken frame limit or a TLS failure: the handle is then gone), and for
-//! TLS `EV_CONNECT` when the handshake completes and `EV_OUTPUT` with ciphertext to write. Without
+//! Duplex) and pushes each chunk it receives with `streamData`. The handle frames it exactly as the
+//! native transport (`native/conn.rs`, Unix only) frames a read and reports through the one
+//! dispatch function, synchronously, inside the push: `EV_FRAMES` (one JSON array per chunk),
+//! `EV_DATA` (raw mode with TLS), `EV_ERROR` + `EV_CLOSE` (a broken frame limit or a TLS failure:
+//! the handle is then gone), and for TLS `EV_CONNECT` when the handshake completes and `EV_OUTPUT` with ciphertext to write. Without
 //! TLS nothing is written through here: JS writes its coalesced strings to the stream itself.
 //!
 //! rustls runs sans-IO on the pushed bytes, so TLS needs no socket of ours: the same code serves
@@ -67,8 +67,8 @@ impl StreamConn {
         &self.inbound
     }
 
-    /// Takes ciphertext into the TLS session and the plaintext out of it, into `rbuf` (or
-    /// `p.data` in raw mode).
+    /// Takes ciphertext into the TLS session and the plaintext out of it, into the inbound buffer
+    /// (or `p.data` in raw mode).
     fn push_tls(&mut self, mut chunk: &[u8], p: &mut Pushed) -> std::result::Result<(), Failure> {
         let raw = self.inbound.is_raw();
         let Some(tls) = self.tls.as_mut() else { return Ok(()) };
@@ -115,8 +115,8 @@ impl StreamConn {
         }
         let d = self.inbound.decode();
         if d.frames > 0 {
-            let delimiter = self.inbound.delimiter().unwrap_or(b"\x0c").to_vec();
-            batch.build(self.inbound.batch(&d), &delimiter, Some(&mut self.types));
+            let delimiter = self.inbound.delimiter().unwrap_or(b"\x0c");
+            batch.build(self.inbound.batch(&d), delimiter, Some(&mut self.types));
         }
         self.inbound.consume(&d);
         self.inbound.give_back(scratch);
@@ -237,10 +237,9 @@ pub fn stream_data(id: u32, chunk: BufferSlice) {
                 Failure::Io(e) => ("EPROTO".to_string(), e.to_string()),
             };
             evs.push(Ev::Error(id, code, msg));
-            // (byte counts: JS counts what moved through the Node stream itself)
-            evs.push(Ev::Close(id, true, 0, 0));
-            st.entries.remove(&id);
-            st.deadlines.remove(&id);
+            // (no byte counts: JS counts what moved through the Node stream itself)
+            st.push_close(id, true, &mut evs);
+            st.remove(id);
         }
         if rearm {
             st.schedule_timer();
@@ -323,8 +322,7 @@ pub fn stream_close_notify(id: u32) -> Buffer {
 pub fn stream_free(id: u32) {
     with_state(|st| {
         if let Some(Entry::Stream(_) | Entry::StreamSettings(_)) = st.entries.get(&id) {
-            st.entries.remove(&id);
-            st.deadlines.remove(&id);
+            st.remove(id);
         }
     });
 }

@@ -336,14 +336,15 @@ pub fn write_str(env: Env, id: u32, data: napi::JsString) -> Either<f64, String>
             buf.set_len(len);
         }
         let r = write_bytes(id, &buf);
-        if buf.capacity() > KEEP_SCRATCH {
+        if len > KEEP_SCRATCH {
             *buf = Vec::new(); // a rare huge write should not pin its buffer
         }
         written(r)
     })
 }
 
-/// Largest write buffer kept between calls (a per-tick batch is usually a few dozen KiB).
+/// Longest write whose buffer is kept for the next call (a per-tick batch is usually a few dozen
+/// KiB; the buffer is sized for the worst case, 3 bytes per UTF-16 unit).
 const KEEP_SCRATCH: usize = 1 << 20;
 
 thread_local! {
