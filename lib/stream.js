@@ -121,6 +121,7 @@ class StreamSocket extends IpcSocket {
     this._announced = !server; // server side: the owner has been told (after a TLS handshake)
     this._hadError = false;
     this._count = [0, 0]; // bytes read/written, for streams that do not count them
+    this._countWrites = true; // false when the stream counts its own (see _ioStats)
   }
 
   // Opens the addon's stream handle (`this._nid`, as for a native connection) and starts reading
@@ -128,6 +129,7 @@ class StreamSocket extends IpcSocket {
   // (binding.streamSettings); made for this connection when absent.
   _adopt(stream, connecting, settings) {
     this._stream = stream;
+    this._countWrites = typeof stream.bytesWritten !== 'number';
     let r;
     if (settings) r = binding.streamOpen(settings);
     else {
@@ -286,7 +288,8 @@ class StreamSocket extends IpcSocket {
   }
 
   _streamWrite(data) {
-    this._count[1] += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    // A string's byte length is a pass over it: only for streams that do not count themselves.
+    if (this._countWrites) this._count[1] += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     this._stream.write(data);
   }
 
