@@ -226,6 +226,31 @@ test('assured TLS servers need a client CA, requestCert and rejectUnauthorized (
   }
 });
 
+test('assured TLS over existing streams (serveStream) follows the same TLS rules: an error event, nothing served', async () => {
+  for (const tls of [{ ...SERVER_TLS, requestCert: false }, { ...SERVER_TLS, rejectUnauthorized: false }]) {
+    const ipc = assured({ tls });
+    ipc.serveStream();
+    const failed = nextEvent(ipc.server, 'error');
+    let started = false;
+    ipc.server.on('start', () => {
+      started = true;
+    });
+    ipc.server.start();
+    const [err] = await failed;
+    assert.equal(err.code, 'ERR_IPC_ASSURED_TLS', JSON.stringify(tls));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(started, false);
+    cleanup(ipc);
+  }
+  // The same settings with a complete mutual-TLS configuration start.
+  const ok = assured({ tls: SERVER_TLS });
+  ok.serveStream();
+  const started = nextEvent(ok.server, 'start');
+  ok.server.start();
+  await started;
+  cleanup(ok);
+});
+
 test('assured network clients need TLS with key, cert, CA and verification; thrown after ipc.of[id] is stored', async () => {
   const port = await freePort();
   const cases = [

@@ -337,6 +337,8 @@ class Server extends PubSub {
       if (this.config.tls) {
         const tls = tlsSettings(this.config.tls, 'server');
         framing.tls = profile.legacy ? tls : Object.assign(tls, serverTls(this.config.tls));
+        // assured's TLS rules hold for TLS over existing streams as on a TLS listener.
+        if (!profile.legacy && profile.parser.profile === 'assured') checkAssuredTls(framing.tls, 'server');
       }
     } catch (err) {
       this._failStart(err);
