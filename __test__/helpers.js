@@ -18,10 +18,11 @@ const UNIX_SOCKETS_ONLY = WINDOWS && 'Windows local sockets are named pipes, not
 const STREAM_MODE = process.env.NODE_IPC_RS_TRANSPORT === 'stream';
 
 /**
- * True when the addon's native transport is removed, as on Windows (the stream pass; see
- * scripts/without-native.js): tests that ask for `config.transport = 'native'` skip.
+ * True when the addon has no native transport: on Windows, and in the stream pass, which removes
+ * it as on Windows (scripts/without-native.js). Tests that ask for `config.transport = 'native'`
+ * skip.
  */
-const NO_NATIVE = process.env.NODE_IPC_RS_NO_NATIVE === '1';
+const NO_NATIVE = WINDOWS || process.env.NODE_IPC_RS_NO_NATIVE === '1';
 
 let counter = 0;
 

@@ -376,7 +376,7 @@ function rawExchange(target, frames, count) {
     5000,
     'raw exchange',
     new Promise((resolve, reject) => {
-      const s = target.path ? net.connect(target.path) : net.connect(target.port, '127.0.0.1');
+      const s = target.path ? net.connect(localPath(target.path)) : net.connect(target.port, '127.0.0.1');
       const got = [];
       s.on('error', reject);
       s.on('connect', () => s.write(frames));

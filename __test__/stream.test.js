@@ -66,6 +66,8 @@ test('config.transport = "native" overrides NODE_IPC_RS_TRANSPORT', {
 }, async () => {
   const srv = newIpc('srv');
   srv.config.transport = 'native';
+  const before = process.env.NODE_IPC_RS_TRANSPORT;
+  process.env.NODE_IPC_RS_TRANSPORT = 'stream'; // read at each serve/connect
   try {
     srv.serve(tmpSock());
     const started = nextEvent(srv.server, 'start');
@@ -73,6 +75,8 @@ test('config.transport = "native" overrides NODE_IPC_RS_TRANSPORT', {
     await started;
     assert.ok(!(srv.server.server instanceof net.Server));
   } finally {
+    if (before === undefined) delete process.env.NODE_IPC_RS_TRANSPORT;
+    else process.env.NODE_IPC_RS_TRANSPORT = before;
     cleanup(srv);
   }
 });

@@ -247,7 +247,8 @@ async fn message_timeout_is_not_restarted_by_progress() {
         server_and_peer(Profile::Guarded, &dir, |c| c.message_timeout = Some(Duration::from_millis(150))).await;
     for i in 0..6 {
         peer2.write_all(b"{\"type\":\"ok\",").unwrap();
-        std::thread::sleep(Duration::from_millis(60));
+        // (an async sleep: the server task reads the first half meanwhile, starting the clock)
+        tokio::time::sleep(Duration::from_millis(60)).await;
         peer2.write_all(format!("\"data\":{i}}}\x0c").as_bytes()).unwrap();
         assert_eq!(skind(&bounded("m", server2.recv()).await.unwrap()), "message:ok");
     }
