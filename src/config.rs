@@ -47,16 +47,6 @@ pub fn pipe_path(path: &str) -> String {
     format!("{PIPE_PREFIX}{}", rest.replace('/', "-"))
 }
 
-/// The path a local socket really uses on this platform: [`pipe_path`] on Windows, `path`
-/// unchanged elsewhere.
-pub fn local_socket_path(path: &str) -> String {
-    if cfg!(windows) {
-        pipe_path(path)
-    } else {
-        path.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,15 +78,5 @@ mod tests {
         // Not quite the prefix: converted.
         assert_eq!(pipe_path(r"\\.\PIPE\x"), r"\\.\pipe\\\.\PIPE\x");
         assert_eq!(pipe_path(""), r"\\.\pipe\");
-    }
-
-    #[test]
-    fn local_path_per_platform() {
-        let p = local_socket_path("/tmp/app.world");
-        if cfg!(windows) {
-            assert_eq!(p, r"\\.\pipe\tmp-app.world");
-        } else {
-            assert_eq!(p, "/tmp/app.world");
-        }
     }
 }

@@ -314,14 +314,7 @@ pub enum EventType {
 /// Parses one frame (delimiter excluded) into its `type` and `data` (`Null` when absent), with no
 /// rule about the event name: `InvalidJson` for text that is not one JSON value, `InvalidMessage`
 /// for a value that is not an object. Duplicate members: the last one wins, as with `JSON.parse`.
-pub fn decode_envelope(frame: &[u8]) -> Result<(EventType, Value), (ErrorCode, String)> {
-    match decode_payload(frame, false)? {
-        (ty, Payload::Value(data)) => Ok((ty, data)),
-        (_, Payload::Raw(_)) => unreachable!("an eager decode"),
-    }
-}
-
-/// [`decode_envelope`] or, when `lazy`, the same with `data` kept as text.
+/// When `lazy`, `data` is kept as text.
 ///
 /// Frames in node-ipc's own layout (what `JSON.stringify({type, data})` writes, with a type
 /// free of escapes) take a shorter way: the envelope is split without a parser and only `data`

@@ -15,27 +15,33 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::profile::SetupError;
 
-/// node-ipc 14's default socket root, as it computes it in Node: `$XDG_RUNTIME_DIR/node-ipc/`, or
-/// `<os.tmpdir()>/node-ipc-<uid>/` (`os.tmpdir()`: `$TMPDIR`, `$TMP`, `$TEMP` or `/tmp`).
+/// node-ipc 14's default socket root on Windows: `/node-ipc-<user>/` (characters of the user name
+/// outside `[A-Za-z0-9_.-]` become `_`).
 #[cfg(not(unix))]
 pub fn v14_default() -> String {
-    // node-ipc 14 on Windows: `/node-ipc-<user>/` (characters outside [A-Za-z0-9_.-] become `_`).
     let user = std::env::var("USERNAME").unwrap_or_default();
     let user: String =
         user.chars().map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '_' }).collect();
     format!("/node-ipc-{user}/")
 }
 
+/// node-ipc 14's default socket root, as it computes it in Node: `$XDG_RUNTIME_DIR/node-ipc/`, or
+/// `<os.tmpdir()>/node-ipc-<uid>/` (`os.tmpdir()`: `$TMPDIR`, `$TMP`, `$TEMP` or `/tmp`).
 #[cfg(unix)]
 pub fn v14_default() -> String {
-    let non_empty = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    // SAFETY: getuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::getuid() };
+    v14_default_from(|k| std::env::var(k).ok(), uid)
+}
+
+/// [`v14_default`] for the environment variables `env` gives and the user id `uid`.
+#[cfg(unix)]
+fn v14_default_from(env: impl Fn(&str) -> Option<String>, uid: u32) -> String {
+    let non_empty = |k: &str| env(k).filter(|v| !v.is_empty());
     if let Some(runtime) = non_empty("XDG_RUNTIME_DIR") {
         return format!("{}/node-ipc/", runtime.trim_end_matches('/'));
     }
     let tmp = non_empty("TMPDIR").or_else(|| non_empty("TMP")).or_else(|| non_empty("TEMP")).unwrap_or("/tmp".into());
-    let tmp = if tmp.len() > 1 { tmp.trim_end_matches('/').to_string() } else { tmp };
-    // SAFETY: getuid has no preconditions and cannot fail.
-    let uid = unsafe { libc::getuid() };
     format!("{}/node-ipc-{uid}/", tmp.trim_end_matches('/'))
 }
 
@@ -259,10 +265,21 @@ mod tests {
         std::fs::remove_dir_all(&d).unwrap();
     }
 
+    #[cfg(unix)]
     #[test]
     fn default_root_follows_node_ipc_14() {
-        let r = v14_default();
-        assert!(r.ends_with('/'));
-        assert!(r.contains("node-ipc"));
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        };
+        assert_eq!(
+            v14_default_from(env(&[("XDG_RUNTIME_DIR", "/run/user/7/"), ("TMPDIR", "/t")]), 7),
+            "/run/user/7/node-ipc/"
+        );
+        assert_eq!(v14_default_from(env(&[("XDG_RUNTIME_DIR", ""), ("TMPDIR", "/t/")]), 7), "/t/node-ipc-7/");
+        assert_eq!(v14_default_from(env(&[("TMP", "/a"), ("TEMP", "/b")]), 0), "/a/node-ipc-0/");
+        assert_eq!(v14_default_from(env(&[("TEMP", "/b")]), 1000), "/b/node-ipc-1000/");
+        assert_eq!(v14_default_from(env(&[]), 1000), "/tmp/node-ipc-1000/");
+        assert_eq!(v14_default_from(env(&[("TMPDIR", "/")]), 5), "/node-ipc-5/");
+        assert!(v14_default().ends_with('/'));
     }
 }
