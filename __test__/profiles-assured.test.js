@@ -227,7 +227,10 @@ test('assured TLS servers need a client CA, requestCert and rejectUnauthorized (
 });
 
 test('assured TLS over existing streams (serveStream) follows the same TLS rules: an error event, nothing served', async () => {
-  for (const tls of [{ ...SERVER_TLS, requestCert: false }, { ...SERVER_TLS, rejectUnauthorized: false }]) {
+  for (const tls of [
+    { ...SERVER_TLS, requestCert: false },
+    { ...SERVER_TLS, rejectUnauthorized: false },
+  ]) {
     const ipc = assured({ tls });
     ipc.serveStream();
     const failed = nextEvent(ipc.server, 'error');
