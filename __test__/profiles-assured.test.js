@@ -342,3 +342,47 @@ test("a custom parser whose profile is 'assured' gets the assured transport rule
   throwsCode(() => cli.connectToNet('srv', '127.0.0.1', port), 'ERR_IPC_ASSURED_TRANSPORT', 'client without TLS');
   cleanup(cli);
 });
+
+test("a custom parser class whose instances say profile 'assured' gets node-ipc 14's per-user root", {
+  ...T,
+  skip: UNIX_SOCKETS_ONLY,
+}, async () => {
+  // node-ipc 14 asks the constructed parser (`this.parser.profile`), not the class: a class that
+  // does not extend AssuredParser but sets `profile = 'assured'` on its instances is assured.
+  const { Parser } = ipcModule;
+  class Custom extends Parser {
+    profile = 'assured';
+  }
+  const srv = newIpc('cls');
+  srv.config.parser = Custom;
+  srv.config.id = `cls-${process.pid}`;
+  const cli = newIpc('clsc');
+  cli.config.parser = Custom;
+  const expected = `${v14SocketRoot()}app.${srv.config.id}`;
+  try {
+    srv.serve();
+    assert.equal(srv.server.path, expected);
+    const started = nextEvent(srv.server, 'start');
+    srv.server.start();
+    await within(3000, 'server start', started);
+    cli.connectTo(srv.config.id);
+    assert.equal(cli.of[srv.config.id].path, expected, 'a client meets the server at the same path');
+    await within(3000, 'client connect', nextEvent(cli.of[srv.config.id], 'connect'));
+  } finally {
+    cleanup(cli, srv);
+    rmSock(expected);
+  }
+  // Only the instance counts, as in node-ipc 14: a static `profile` alone does not make it assured.
+  class StaticOnly extends Parser {
+    static profile = 'assured';
+  }
+  const plain = newIpc('st');
+  plain.config.parser = StaticOnly;
+  plain.config.id = `st-${process.pid}`;
+  try {
+    plain.serve();
+    assert.equal(plain.server.path, `/tmp/app.${plain.config.id}`);
+  } finally {
+    cleanup(plain);
+  }
+});

@@ -61,12 +61,8 @@ function connectTo(id, path, callback) {
     this.log('Service id required', 'Requested service connection without specifying service id. Aborting connection attempt');
     return;
   }
-  if (!path) {
-    // (socketRoot(): the configured root, or node-ipc 14's per-user one where a secure root is wanted)
-    path = socketRoot(this.config) + this.config.appspace + id;
-    this.log('Service path not specified, so defaulting to', 'ipc.config.socketRoot + ipc.config.appspace + id', path);
-  }
-  return openClient(this, id, path, undefined, callback);
+  // No path: openClient builds the default one once the client's parser profile is known.
+  return openClient(this, id, path || null, undefined, callback);
 }
 
 function connectToNet(id, host, port, callback) {
@@ -141,6 +137,12 @@ function openClient(ipc, id, path, port, callback, stream) {
     stopClient(existing);
   }
   const client = new Client(ipc.config, ipc.log);
+  if (path === null && port === undefined) {
+    // (socketRoot(): the configured root, or node-ipc 14's per-user one where a secure root is
+    // wanted, which depends on the constructed parser's profile)
+    path = socketRoot(ipc.config, client._profile) + ipc.config.appspace + id;
+    ipc.log('Service path not specified, so defaulting to', 'ipc.config.socketRoot + ipc.config.appspace + id', path);
+  }
   client.id = id;
   client.path = path;
   if (port !== undefined) client.port = port;
@@ -165,12 +167,17 @@ function serve(path, callback) {
     callback = path;
     path = false;
   }
-  if (!path) {
-    path = socketRoot(this.config) + this.config.appspace + this.config.id;
-    this.log('Server path not specified, so defaulting to', 'ipc.config.socketRoot + ipc.config.appspace + ipc.config.id', path);
-  }
   if (typeof callback !== 'function') callback = noop;
   this.server = new Server(path, this.config, this.log);
+  if (!path) {
+    // The server's root depends on its constructed parser's profile (lib/secure.js socketRoot).
+    this.server.path = this.server._socketRoot + this.config.appspace + this.config.id;
+    this.log(
+      'Server path not specified, so defaulting to',
+      'ipc.config.socketRoot + ipc.config.appspace + ipc.config.id',
+      this.server.path,
+    );
+  }
   this.server.on('start', callback);
 }
 

@@ -49,19 +49,12 @@ function v14SocketRoot() {
 }
 
 /**
- * Whether `config.parser` selects the assured profile, judged without constructing anything (for
- * the default socket path, which is chosen before the client or server exists).
+ * Whether an endpoint's profile (lib/endpoint.js selectProfile) is assured. As in node-ipc 14, the
+ * constructed parser's own `profile` decides (a class's static `profile` does not count), so a
+ * custom parser class or object saying 'assured' is held to the assured rules like AssuredParser.
  */
-function assuredRequested(config) {
-  if (config.rawBuffer) return false;
-  const p = config.parser;
-  if (p === 'assured') return true;
-  if (p && typeof p === 'object') return p.profile === 'assured';
-  if (typeof p === 'function') {
-    const { AssuredParser } = require('./parsers.js');
-    return p === AssuredParser || p.prototype instanceof AssuredParser;
-  }
-  return false;
+function isAssured(profile) {
+  return !profile.legacy && profile.parser.profile === 'assured';
 }
 
 /** A secure socket root is wanted: `secureSocketRoot` true, or unset under assured. */
@@ -70,10 +63,13 @@ function wantsSecureRoot(config, assured) {
   return config.secureSocketRoot === true;
 }
 
-/** The root default local paths are built from (see the note at the top). */
-function socketRoot(config) {
+/**
+ * The root default local paths are built from (see the note at the top), for an endpoint of
+ * `profile` (its `_profile`).
+ */
+function socketRoot(config, profile) {
   const root = config.socketRoot;
-  if (root === LEGACY_SOCKET_ROOT && wantsSecureRoot(config, assuredRequested(config))) return v14SocketRoot();
+  if (root === LEGACY_SOCKET_ROOT && wantsSecureRoot(config, isAssured(profile))) return v14SocketRoot();
   return root;
 }
 
@@ -95,7 +91,7 @@ function refuse(result) {
 function checkLocalServer(server) {
   const config = server.config;
   const p = server._profile;
-  const assured = !p.legacy && p.parser.profile === 'assured';
+  const assured = isAssured(p);
   const secure = wantsSecureRoot(config, assured);
   if (p.legacy && !secure) return; // node-ipc 9/12: no checks
   const { binding } = require('./native.js');
@@ -158,7 +154,7 @@ module.exports = {
   LEGACY_SOCKET_ROOT,
   v14SocketRoot,
   socketRoot,
-  assuredRequested,
+  isAssured,
   checkLocalServer,
   serverTls,
   checkAssuredTls,

@@ -106,7 +106,7 @@ class Server extends PubSub {
     // `data.id` names the socket: always in node-ipc 9/12; in 14 only with identifyPeer.
     const identify = config.identifyPeer === undefined ? profile.legacy : !!config.identifyPeer;
     Object.defineProperty(this, '_identify', { value: identify });
-    Object.defineProperty(this, '_socketRoot', { value: socketRoot(config) });
+    Object.defineProperty(this, '_socketRoot', { value: socketRoot(config, profile) });
     Object.defineProperty(this, '_lid', { value: 0, writable: true });
     Object.defineProperty(this, '_boundPath', { value: null, writable: true });
     Object.defineProperty(this, '_framing', { value: null, writable: true });
