@@ -3,6 +3,7 @@
 // Plumbing for the node-ipc 14 profile tests: record events in order, and run one connection of
 // ours (server or client) against a raw `net` peer that writes exact bytes.
 
+const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
@@ -123,7 +124,36 @@ async function clientWithPeer(config, bytes, types = ['ok']) {
   };
 }
 
+/**
+ * For "never times out" checks without long sleeps: servers under each of `configs` and a control
+ * server under `control` (a small positive messageTimeout) get the unfinished frame `partial` at
+ * the same moment. Waits (at most 5 s) until the control has timed out, then `margin` ms more, so
+ * the others are watched at least as long as the control needed under the same load. Returns
+ * `{ servers, control, cleanup }`: the control's serverWithPeer result and the others', still
+ * open, for the caller to check that nothing happened and to finish the frame.
+ */
+async function besideTimeoutControl(configs, control, partial, types = ['ok'], margin = 200) {
+  const all = [];
+  const cleanup = () => {
+    for (const s of all) s.cleanup();
+  };
+  try {
+    for (const config of [control, ...configs]) all.push(await serverWithPeer(config, types));
+    for (const s of all) s.peer.write(partial);
+    const fired = () => names(all[0].log).includes('close');
+    await within(5000, 'the control times out', until(fired, 'the control times out', 5000));
+    await delay(margin);
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+  const [ctl, ...servers] = all;
+  assert.deepEqual(names(ctl.log), ['error', 'socket.disconnected', 'close'], 'the control timed out');
+  assert.equal(ctl.log[0][1].code, 'ERR_IPC_MESSAGE_TIMEOUT');
+  return { servers, control: ctl, cleanup };
+}
+
 /** The event names of a log. */
 const names = (log) => log.map((e) => e[0]);
 
-module.exports = { record, secureRoot, rmRoot, serverWithPeer, clientWithPeer, names };
+module.exports = { record, secureRoot, rmRoot, serverWithPeer, clientWithPeer, besideTimeoutControl, names };

@@ -10,7 +10,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const { ipcModule, within, until, delay, WINDOWS } = require('./helpers.js');
-const { serverWithPeer, clientWithPeer, names } = require('./profile-helpers.js');
+const { serverWithPeer, clientWithPeer, besideTimeoutControl, names } = require('./profile-helpers.js');
 
 const T = { timeout: 15000 };
 const ok = (n) => `{"type":"ok","data":${n}}\f`;
@@ -349,17 +349,19 @@ test('messageTimeout: a stream that always leaves a remainder times out although
 });
 
 test('messageTimeout: 0 disables it; fast and the default profile have none', T, async () => {
-  for (const config of [{ parser: 'guarded', messageTimeout: 0 }, { parser: 'fast' }, {}]) {
-    const s = await serverWithPeer(config);
-    try {
-      s.peer.write('{"type":"ok"');
-      await delay(400);
-      assert.deepEqual(names(s.log), [], JSON.stringify(config));
+  // Beside a control with a 100 ms messageTimeout that does time out on the same unfinished frame.
+  const configs = [{ parser: 'guarded', messageTimeout: 0 }, { parser: 'fast' }, {}];
+  const { servers, cleanup } = await besideTimeoutControl(configs, { parser: 'guarded', messageTimeout: 100 }, '{"type":"ok"');
+  try {
+    // 0 is "off", not a fallback to node-ipc 14's 30 s default.
+    assert.equal(servers[0].server._profile.messageTimeout, 0);
+    for (const [i, s] of servers.entries()) {
+      assert.deepEqual(names(s.log), [], JSON.stringify(configs[i]));
       s.peer.write('}\f');
-      await until(() => names(s.log).includes('ok'), 'the frame completes');
-    } finally {
-      s.cleanup();
     }
+    for (const s of servers) await until(() => names(s.log).includes('ok'), 'the frame completes');
+  } finally {
+    cleanup();
   }
 });
 

@@ -8,7 +8,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
 const { ROOT, ipcModule, newIpc, tmpSock, within, until, delay, nextEvent, cleanup, freeUdpPort } = require('./helpers.js');
-const { serverWithPeer, clientWithPeer, names, record } = require('./profile-helpers.js');
+const { serverWithPeer, clientWithPeer, besideTimeoutControl, names, record } = require('./profile-helpers.js');
 
 const T = { timeout: 15000 };
 const { IPCProtocolError, Parser, FastParser, RawParser, GuardedParser, AssuredParser } = ipcModule;
@@ -444,13 +444,14 @@ test(
     } finally {
       s.cleanup();
     }
-    const s0 = await serverWithPeer({ parser: mk(0) }, ['ok']);
+    // 0 disables it: quiet beside a control (100 ms) that times out on the same remainder.
+    const { servers, cleanup } = await besideTimeoutControl([{ parser: mk(0) }], { parser: mk(100) }, 'o');
     try {
-      s0.peer.write('o');
-      await delay(300);
-      assert.deepEqual(names(s0.log), []);
+      assert.deepEqual(names(servers[0].log), []);
+      servers[0].peer.write('k\n');
+      await until(() => names(servers[0].log).includes('ok'), 'ok');
     } finally {
-      s0.cleanup();
+      cleanup();
     }
   },
 );
