@@ -5,17 +5,9 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
-const { ROOT, tmpSock, within, delay } = require('./helpers.js');
+const { runScript, tmpSock, within, delay } = require('./helpers.js');
 
-function run(body) {
-  const script = `const ipc = require(${JSON.stringify(ROOT)}); ipc.config.silent = true;\n${body}`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  const exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal, out })));
-  return { child, exited };
-}
+const run = runScript;
 
 test('a round trip then disconnect + stop: the script exits by itself', { timeout: 15000 }, async () => {
   const sock = tmpSock();

@@ -4,6 +4,7 @@ const os = require('node:os');
 const path = require('node:path');
 const net = require('node:net');
 const fs = require('node:fs');
+const assert = require('node:assert/strict');
 
 const ROOT = path.join(__dirname, '..');
 const ipcModule = require(ROOT);
@@ -185,6 +186,57 @@ async function until(fn, what, ms = 3000) {
   }
 }
 
+/** Records `types` on a node-ipc emitter as [type, ...args] in arrival order. */
+function record(emitter, types) {
+  const log = [];
+  for (const t of types) emitter.on(t, (...args) => log.push([t, ...args]));
+  return log;
+}
+
+/** The event names of a `record` log. */
+const names = (log) => log.map((e) => e[0]);
+
+/** The code of the IPCProtocolError `fn` throws, or null when it throws nothing. */
+function protocolCode(fn) {
+  try {
+    fn();
+  } catch (err) {
+    assert.ok(err instanceof ipcModule.IPCProtocolError, `expected an IPCProtocolError, got ${err}`);
+    return err.code;
+  }
+  return null;
+}
+
+/** Asserts that `fn` throws an error with `code` (`what` names the case) and returns it. */
+function throwsCode(fn, code, what) {
+  let err;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err, `${what}: expected ${code}, nothing was thrown`);
+  assert.equal(err.code, code, `${what}: ${err}`);
+  return err;
+}
+
+/** The path of a file in __test__/fixtures. */
+const fixture = (name) => path.join(__dirname, 'fixtures', name);
+
+/**
+ * Runs `body` in a child Node process after `const ipc = require(<node-ipc-rs>)` (silent); its
+ * stdout is collected. `exited` resolves with { code, signal, out }; the caller kills `child`.
+ */
+function runScript(body) {
+  const { spawn } = require('node:child_process');
+  const script = `const ipc = require(${JSON.stringify(ROOT)}); ipc.config.silent = true;\n${body}`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal, out })));
+  return { child, exited };
+}
+
 module.exports = {
   ROOT,
   STREAM_MODE,
@@ -209,4 +261,10 @@ module.exports = {
   delay,
   rawPeer,
   until,
+  record,
+  names,
+  protocolCode,
+  throwsCode,
+  fixture,
+  runScript,
 };

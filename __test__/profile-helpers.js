@@ -1,21 +1,14 @@
 'use strict';
 
-// Plumbing for the node-ipc 14 profile tests: record events in order, and run one connection of
-// ours (server or client) against a raw `net` peer that writes exact bytes.
+// Plumbing for the node-ipc 14 profile tests: run one connection of ours (server or client)
+// against a raw `net` peer that writes exact bytes (events recorded with helpers.js `record`).
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { newIpc, tmpSock, within, until, delay, rmSock, localPath } = require('./helpers.js');
-
-/** Records `types` on a node-ipc emitter as [type, ...args] in arrival order. */
-function record(emitter, types) {
-  const log = [];
-  for (const t of types) emitter.on(t, (...args) => log.push([t, ...args]));
-  return log;
-}
+const { newIpc, tmpSock, within, until, delay, rmSock, localPath, record, names } = require('./helpers.js');
 
 /** A fresh owner-only directory (a valid secure socket root), removed by `rmRoot`. */
 function secureRoot(tag = 'root') {
@@ -153,7 +146,4 @@ async function besideTimeoutControl(configs, control, partial, types = ['ok'], m
   return { servers, control: ctl, cleanup };
 }
 
-/** The event names of a log. */
-const names = (log) => log.map((e) => e[0]);
-
-module.exports = { record, secureRoot, rmRoot, serverWithPeer, clientWithPeer, besideTimeoutControl, names };
+module.exports = { secureRoot, rmRoot, serverWithPeer, clientWithPeer, besideTimeoutControl };

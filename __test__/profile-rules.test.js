@@ -7,7 +7,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { ROOT } = require('./helpers.js');
+const { ROOT, protocolCode: codeOf } = require('./helpers.js');
 const { eventNameError, messageError, messageOk, checkSize } = require('../lib/profile.js');
 const { createParser } = require('../lib/parsers.js');
 const { Defaults } = require('../lib/config.js');
@@ -19,16 +19,6 @@ const infinities = (o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [
 
 function parserFor(config) {
   return createParser(Object.assign(new Defaults(), infinities(config)));
-}
-
-function codeOf(fn) {
-  try {
-    fn();
-    return null;
-  } catch (err) {
-    assert.equal(err.name, 'IPCProtocolError', `unexpected ${err}`);
-    return err.code;
-  }
 }
 
 test('event names: lib/profile.js and the parsers agree with the fixture', () => {

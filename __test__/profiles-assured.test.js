@@ -9,26 +9,24 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { ipcModule, newIpc, freePort, nextEvent, cleanup, within, rmSock, UNIX_SOCKETS_ONLY } = require('./helpers.js');
-const { secureRoot, rmRoot, record } = require('./profile-helpers.js');
+const {
+  ipcModule,
+  newIpc,
+  freePort,
+  nextEvent,
+  cleanup,
+  within,
+  rmSock,
+  record,
+  throwsCode,
+  fixture: pem,
+  UNIX_SOCKETS_ONLY,
+} = require('./helpers.js');
+const { secureRoot, rmRoot } = require('./profile-helpers.js');
 const { v14SocketRoot } = require('../lib/secure.js');
 
 const T = { timeout: 15000 };
-const FIX = path.join(__dirname, 'fixtures');
-const pem = (name) => path.join(FIX, name);
 const ALLOWED = ['ping', 'pong'];
-
-function throwsCode(fn, code, what) {
-  let err;
-  try {
-    fn();
-  } catch (e) {
-    err = e;
-  }
-  assert.ok(err, `${what}: expected ${code}, nothing was thrown`);
-  assert.equal(err.code, code, `${what}: ${err}`);
-  return err;
-}
 
 function assured(extra = {}) {
   const ipc = newIpc('a');

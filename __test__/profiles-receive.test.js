@@ -9,8 +9,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { ipcModule, within, until, delay, WINDOWS } = require('./helpers.js');
-const { serverWithPeer, clientWithPeer, besideTimeoutControl, names } = require('./profile-helpers.js');
+const { ipcModule, within, until, delay, names, WINDOWS } = require('./helpers.js');
+const { serverWithPeer, clientWithPeer, besideTimeoutControl } = require('./profile-helpers.js');
 
 const T = { timeout: 15000 };
 const ok = (n) => `{"type":"ok","data":${n}}\f`;

@@ -7,21 +7,25 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const dgram = require('node:dgram');
-const { ROOT, ipcModule, newIpc, tmpSock, within, until, delay, nextEvent, cleanup, freeUdpPort } = require('./helpers.js');
-const { serverWithPeer, clientWithPeer, besideTimeoutControl, names, record } = require('./profile-helpers.js');
+const {
+  ROOT,
+  ipcModule,
+  newIpc,
+  tmpSock,
+  within,
+  until,
+  delay,
+  nextEvent,
+  cleanup,
+  freeUdpPort,
+  record,
+  names,
+  protocolCode: codeOf,
+} = require('./helpers.js');
+const { serverWithPeer, clientWithPeer, besideTimeoutControl } = require('./profile-helpers.js');
 
 const T = { timeout: 15000 };
 const { IPCProtocolError, Parser, FastParser, RawParser, GuardedParser, AssuredParser } = ipcModule;
-
-function codeOf(fn) {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof IPCProtocolError, `expected an IPCProtocolError, got ${err}`);
-    return err.code;
-  }
-  return null;
-}
 
 test('exports: require and import give the parser classes, IPCProtocolError and the subpaths', async () => {
   assert.equal(FastParser, Parser);

@@ -8,13 +8,11 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const path = require('node:path');
-const { newIpc, nodeIpc12, freePort, freeUdpPort, nextEvent, cleanup, until, within, delay } = require('./helpers.js');
+const { newIpc, nodeIpc12, freePort, freeUdpPort, nextEvent, cleanup, until, within, delay, fixture: fx } = require('./helpers.js');
 
 const { useExamples, runExample } = require('./rust-examples.js');
 
 const T = { timeout: 20000 };
-const fx = (name) => path.join(__dirname, 'fixtures', name);
 
 useExamples(['--example', 'rust_tls_udp']);
 

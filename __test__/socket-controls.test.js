@@ -8,9 +8,8 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { spawn } = require('node:child_process');
 const {
-  ROOT,
+  runScript,
   newIpc,
   tmpSock,
   freePort,
@@ -27,14 +26,7 @@ const {
 
 const T = { timeout: 20000 };
 
-function run(body) {
-  const script = `const ipc = require(${JSON.stringify(ROOT)}); ipc.config.silent = true;\n${body}`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  const exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal, out })));
-  return { child, exited };
-}
+const run = runScript;
 
 /** Waits until the child printed `word`. */
 function printed(child, word) {

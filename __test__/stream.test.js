@@ -11,10 +11,23 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 const { Duplex } = require('node:stream');
 const { binding } = require('../lib/native.js');
-const { newIpc, tmpSock, freePort, within, nextEvent, cleanup, rawPeer, until, delay, NO_NATIVE } = require('./helpers.js');
+const {
+  newIpc,
+  tmpSock,
+  freePort,
+  within,
+  nextEvent,
+  cleanup,
+  rawPeer,
+  until,
+  delay,
+  fixture: fx,
+  record,
+  names,
+  NO_NATIVE,
+} = require('./helpers.js');
 
 const T = { timeout: 60000 };
-const fx = (name) => path.join(__dirname, 'fixtures', name);
 const FIXTURES = path.join(__dirname, 'fixtures', 'stream');
 
 test('config.transport = "stream": local and TCP servers listen through net.Server, clients through net.Socket', T, async () => {
@@ -304,8 +317,7 @@ test('existing streams in one process: connectToStream and server.attach over a 
     srv.server.on('q', (d, s) => srv.server.emit(s, 'a', d * 2));
     cli.connectToStream('srv', right);
     const client = cli.of.srv;
-    const events = [];
-    for (const e of ['connect', 'disconnect', 'destroy']) client.on(e, () => events.push(e));
+    const events = record(client, ['connect', 'disconnect', 'destroy']);
     await nextEvent(client, 'connect');
     const answers = [];
     client.on('a', (d) => answers.push(d));
@@ -316,7 +328,7 @@ test('existing streams in one process: connectToStream and server.attach over a 
     const destroyed = nextEvent(client, 'destroy');
     socket.end();
     await destroyed;
-    assert.deepEqual(events, ['connect', 'disconnect', 'destroy']);
+    assert.deepEqual(names(events), ['connect', 'disconnect', 'destroy']);
   } finally {
     cleanup(cli, srv);
   }

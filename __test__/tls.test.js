@@ -6,11 +6,9 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const path = require('node:path');
-const { newIpc, nodeIpc12, freePort, nextEvent, cleanup, until, delay, within } = require('./helpers.js');
+const { newIpc, nodeIpc12, freePort, nextEvent, cleanup, until, delay, within, fixture: fx } = require('./helpers.js');
 
 const T = { timeout: 15000 };
-const fx = (name) => path.join(__dirname, 'fixtures', name);
 
 async function tlsServer(ipc, port, tls) {
   ipc.config.tls = tls;
