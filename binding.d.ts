@@ -25,6 +25,12 @@ export interface AddressInfo {
  */
 export declare function batchFrames(): Array<string>
 
+/**
+ * The assured profile's transport rule for a network client or server: TLS only, never UDP.
+ * Returns `"CODE|message"` when refused.
+ */
+export declare function checkAssuredNetwork(tls: boolean, udp: boolean): string | null
+
 /** The assured profile's TLS rule for a client or server. Returns `"CODE|message"` when refused. */
 export declare function checkAssuredTls(settings: TlsSettings, server: boolean): string | null
 

@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.address = nativeBinding.address
 module.exports.batchFrames = nativeBinding.batchFrames
+module.exports.checkAssuredNetwork = nativeBinding.checkAssuredNetwork
 module.exports.checkAssuredTls = nativeBinding.checkAssuredTls
 module.exports.checkLocalServer = nativeBinding.checkLocalServer
 module.exports.closeServer = nativeBinding.closeServer

@@ -29,10 +29,6 @@ function codeError(code, message) {
   return err;
 }
 
-function transportError(message) {
-  return new IPCProtocolError('ERR_IPC_ASSURED_TRANSPORT', message);
-}
-
 /** node-ipc 14's default socket root. */
 function v14SocketRoot() {
   let user;
@@ -137,17 +133,26 @@ function checkAssuredTls(settings, side) {
   refuse(binding.checkAssuredTls(settings, side === 'server'));
 }
 
-/** The assured rule for a network client: TLS. */
+/**
+ * The assured transport rule for a network client or server (TLS only, never UDP), in the Rust
+ * core (src/profile.rs check_assured_network, which the Rust API uses too). Throws
+ * ERR_IPC_ASSURED_TRANSPORT.
+ */
+function checkAssuredNetwork(tls, udp) {
+  const { binding } = require('./native.js');
+  refuse(binding.checkAssuredNetwork(!!tls, !!udp));
+}
+
+/** The assured rule for a network client (TLS), then the shape of its TLS options. */
 function checkAssuredClient(tls) {
-  if (!tls) throw transportError('the assured profile needs TLS for network connections');
+  checkAssuredNetwork(tls, false);
   if (typeof tls !== 'object' || Array.isArray(tls))
     throw codeError('ERR_IPC_TLS_CONFIGURATION', 'ipc.config.tls must be an options object');
 }
 
 /** The assured rules for a network server (no UDP, TLS required). */
 function checkAssuredNetServer(server) {
-  if (server.udp4 || server.udp6) throw transportError('the assured profile cannot serve UDP');
-  if (!server.config.tls) throw transportError('the assured profile needs TLS for network servers');
+  checkAssuredNetwork(server.config.tls, server.udp4 || server.udp6);
 }
 
 module.exports = {

@@ -37,6 +37,13 @@ pub fn check_assured_tls(settings: TlsSettings, server: bool) -> Option<String> 
     profile::check_assured_tls(&tls_options(&settings), server).err().map(|e| format!("{}|{}", e.code, e.message))
 }
 
+/// The assured profile's transport rule for a network client or server: TLS only, never UDP.
+/// Returns `"CODE|message"` when refused.
+#[napi]
+pub fn check_assured_network(tls: bool, udp: bool) -> Option<String> {
+    profile::check_assured_network(tls, udp).err().map(|e| format!("{}|{}", e.code, e.message))
+}
+
 /// node-ipc 14's defaults for the guarded/assured limits (the core's numbers, so JS uses the same).
 #[napi(object)]
 pub struct ProfileDefaults {
