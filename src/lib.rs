@@ -17,6 +17,7 @@
 //! - [`flow`]: write-side flow control (high-water mark, `maxPendingBytes`).
 //! - [`sockopt`]: socket controls (keepalive, no-delay).
 //! - [`profile`]: node-ipc 14's parser profiles (name rules, assured transport rules).
+//! - `socket_file`: a local server's socket file (stale-socket unlink, mode, removal of its own).
 //! - [`socket_root`]: node-ipc 14's socket root and the checks before a local server listens.
 //! - [`config`]: node-ipc's defaults and socket-path rules.
 //! - [`tls`]: rustls configuration from node-ipc's `config.tls` settings.
@@ -40,6 +41,7 @@ pub mod jsonscan;
 pub mod message;
 pub mod net;
 pub mod profile;
+mod socket_file;
 pub mod socket_root;
 pub mod sockopt;
 pub mod tls;

@@ -14,6 +14,7 @@ use socket2::{Domain, SockAddr, Socket, Type};
 
 use crate::codec::{FrameDecoder, FrameError};
 use crate::inbound::{Decoded, Inbound};
+use crate::socket_file;
 
 /// Where a server listens or a client connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,30 +69,6 @@ pub struct Listener {
     owned_path: Option<(PathBuf, u64)>,
 }
 
-// (The native transport runs on Unix; Windows builds compile this module for the shared types
-// and never open local sockets through it: they use named pipes through Node's streams.)
-#[cfg(unix)]
-fn is_socket(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::FileTypeExt;
-    meta.file_type().is_socket()
-}
-
-#[cfg(not(unix))]
-fn is_socket(_meta: &std::fs::Metadata) -> bool {
-    false
-}
-
-#[cfg(unix)]
-fn inode(meta: &std::fs::Metadata) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    meta.ino()
-}
-
-#[cfg(not(unix))]
-fn inode(_meta: &std::fs::Metadata) -> u64 {
-    0
-}
-
 impl Listener {
     /// Binds and listens on `ep`.
     pub fn bind(ep: &Endpoint, opts: &ListenOptions) -> io::Result<Listener> {
@@ -104,27 +81,12 @@ impl Listener {
             Endpoint::Local(path) => {
                 if opts.unlink {
                     // node-ipc 9/12 unlinked whatever was there; only a stale socket goes here.
-                    if let Ok(meta) = std::fs::symlink_metadata(path) {
-                        if is_socket(&meta) {
-                            let _ = std::fs::remove_file(path);
-                        }
-                    }
+                    socket_file::remove_stale(path);
                 }
                 sock.bind(&ep.sockaddr()?)?;
-                #[cfg(unix)]
-                if opts.readable_all || opts.writable_all {
-                    use std::os::unix::fs::PermissionsExt;
-                    let mut mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
-                    if opts.readable_all {
-                        mode |= 0o444;
-                    }
-                    if opts.writable_all {
-                        mode |= 0o222;
-                    }
-                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-                }
-                let ino = std::fs::symlink_metadata(path).map(|m| inode(&m)).unwrap_or(0);
-                owned_path = Some((path.clone(), ino));
+                socket_file::widen_mode(path, opts.readable_all, opts.writable_all)?;
+                // (0 matches no socket: the file is then left alone)
+                owned_path = Some((path.clone(), socket_file::inode(path).unwrap_or(0)));
             }
             Endpoint::Tcp(_) => {
                 sock.set_reuse_address(true)?;
@@ -178,11 +140,7 @@ impl Drop for Listener {
     fn drop(&mut self) {
         // Like libuv, remove our socket file on close, unless someone else's replaced it.
         if let Some((path, ino)) = &self.owned_path {
-            if let Ok(meta) = std::fs::symlink_metadata(path) {
-                if is_socket(&meta) && inode(&meta) == *ino {
-                    let _ = std::fs::remove_file(path);
-                }
-            }
+            socket_file::remove_own(path, *ino);
         }
     }
 }

@@ -5,7 +5,8 @@
 //!
 //! On Unix the socket file follows node-ipc-rs's rules, as before: `unlink` removes only a stale
 //! *socket* at the path, `readable_all`/`writable_all` widen its mode, and the server removes its
-//! own file (checked by inode) when it shuts down, never one that replaced it.
+//! own file (checked by inode) when it shuts down, never one that replaced it
+//! ([`crate::socket_file`], shared with the binding's listener).
 
 use std::io;
 use std::path::Path;
@@ -15,6 +16,7 @@ use interprocess::local_socket::traits::tokio::{Listener as _, Stream as _};
 use interprocess::local_socket::{GenericFilePath, ListenerOptions, Name, ToFsName};
 
 use super::Config;
+use crate::socket_file;
 
 /// The halves of a local connection. Unix: tokio's own (a graceful close shuts the write side down,
 /// as before). Windows: the pipe behind a lock. A pipe has no half-close (interprocess's shutdown
@@ -69,16 +71,12 @@ pub(crate) struct LocalListener {
 impl LocalListener {
     /// Listens at `path` with `config`'s `unlink`, `readable_all` and `writable_all`.
     pub(crate) fn bind(path: &Path, config: &Config) -> io::Result<LocalListener> {
-        #[cfg(unix)]
         if config.unlink {
-            remove_stale_socket(path);
+            socket_file::remove_stale(path);
         }
         // Name reclamation off: the server removes its own file itself, checking the inode.
         let inner = ListenerOptions::new().name(name(path)?).reclaim_name(false).create_tokio()?;
-        #[cfg(unix)]
-        widen_mode(path, config)?;
-        #[cfg(not(unix))]
-        let _ = config;
+        socket_file::widen_mode(path, config.readable_all, config.writable_all)?;
         Ok(LocalListener { inner })
     }
 
@@ -91,45 +89,4 @@ impl LocalListener {
 /// Connects to the local socket at `path`.
 pub(crate) async fn connect(path: &Path) -> io::Result<(RecvHalf, SendHalf)> {
     halves(Stream::connect(name(path)?).await?)
-}
-
-/// Removes a socket file left at `path` by a dead server; never a file of another kind.
-#[cfg(unix)]
-fn remove_stale_socket(path: &Path) {
-    use std::os::unix::fs::FileTypeExt;
-    if let Ok(meta) = std::fs::symlink_metadata(path) {
-        if meta.file_type().is_socket() {
-            let _ = std::fs::remove_file(path);
-        }
-    }
-}
-
-#[cfg(unix)]
-fn widen_mode(path: &Path, config: &Config) -> io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    if config.readable_all || config.writable_all {
-        let mut mode = std::fs::metadata(path)?.permissions().mode() & 0o777;
-        if config.readable_all {
-            mode |= 0o444;
-        }
-        if config.writable_all {
-            mode |= 0o222;
-        }
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
-    }
-    Ok(())
-}
-
-/// The inode of the file at `path` (Unix), to remove only our own socket file on shutdown.
-pub(crate) fn inode_of(path: &Path) -> Option<u64> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        std::fs::symlink_metadata(path).ok().map(|m| m.ino())
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = path;
-        None
-    }
 }

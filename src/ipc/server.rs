@@ -20,11 +20,12 @@ use super::conn::{
     event_queue, read_loop, send_event, write_loop, Checks, EventReceiver, EventSender, Incoming, Outbox, ReadEnd,
     Signal, WriteEnd,
 };
-use super::local::{self, inode_of, LocalListener};
+use super::local::{self, LocalListener};
 use super::{Config, Error, ErrorCode, Message, Result};
 use crate::flow::BACKPRESSURE_MESSAGE;
 use crate::net::Endpoint;
 use crate::profile::Profile;
+use crate::socket_file;
 use crate::socket_root::{self, LocalRules};
 
 /// What a [`Server`] reports, in order per connection: `Connect`, then messages/data/errors, then
@@ -379,7 +380,7 @@ impl Server {
                 (Listener::Tcp(l), Some(a), None)
             }
         };
-        let inode = path.as_deref().and_then(inode_of);
+        let inode = path.as_deref().and_then(socket_file::inode);
         let (tx, rx) = event_queue(config.event_queue);
         let shared = Arc::new(ServerShared {
             peers: Mutex::new(BTreeMap::new()),
@@ -506,9 +507,7 @@ async fn accept_loop(
     // Stop listening first (and remove our socket file), then close connections gracefully.
     drop(listener);
     if let Some((path, ino)) = owned_path {
-        if inode_of(&path) == Some(ino) {
-            let _ = std::fs::remove_file(&path);
-        }
+        socket_file::remove_own(&path, ino);
     }
     let peers: Vec<Peer> = shared.peers.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
     for p in &peers {
