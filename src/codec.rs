@@ -240,6 +240,15 @@ impl DatagramError {
             DatagramError::Incomplete { .. } => "ERR_IPC_INCOMPLETE_FRAME",
         }
     }
+
+    /// The error message for a datagram from `from` (an address and port, `[v6]:port` for IPv6),
+    /// as the Node binding and the Rust API both report it.
+    pub fn message_from(&self, from: impl fmt::Display) -> String {
+        match self {
+            DatagramError::TooLarge(e) => format!("datagram from {from}: {e}"),
+            DatagramError::Incomplete { .. } => format!("datagram from {from} {self}"),
+        }
+    }
 }
 
 impl fmt::Display for DatagramError {
@@ -291,12 +300,19 @@ mod tests {
         let part = d.decode_datagram(b"ab\x0ccd");
         assert_eq!((part.end, part.frames), (3, 1));
         assert_eq!(part.error, Some(DatagramError::Incomplete { len: 2 }));
-        assert_eq!(part.error.unwrap().code(), "ERR_IPC_INCOMPLETE_FRAME");
+        let incomplete = part.error.unwrap();
+        assert_eq!(incomplete.code(), "ERR_IPC_INCOMPLETE_FRAME");
+        assert_eq!(
+            incomplete.message_from("[::1]:9"),
+            "datagram from [::1]:9 ends with 2 bytes of an unfinished frame"
+        );
         assert_eq!(d.decode_datagram(b"x\x0c"), DatagramFrames { end: 2, frames: 1, error: None });
         // The frames before an oversize one still count; the decoder starts afresh afterwards.
         let big = d.decode_datagram(b"a\x0cabcdef\x0c");
         assert_eq!((big.end, big.frames), (2, 1));
         assert_eq!(big.error.as_ref().map(DatagramError::code), Some("ERR_IPC_FRAME_TOO_LARGE"));
+        let message = big.error.unwrap().message_from("127.0.0.1:9");
+        assert_eq!(message, "datagram from 127.0.0.1:9: frame of 6 bytes exceeds the limit of 4 bytes");
         assert_eq!(d.decode_datagram(b"ok\x0c"), DatagramFrames { end: 3, frames: 1, error: None });
         assert_eq!(d.decode_datagram(b""), DatagramFrames { end: 0, frames: 0, error: None });
     }

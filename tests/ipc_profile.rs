@@ -354,3 +354,86 @@ async fn assured_local_sockets_and_the_secure_root() {
     assert_eq!(c.socket_path("w"), format!("{}app.w", node_ipc_rs::socket_root::v14_default()));
     assert_eq!(cfg(Profile::Guarded).socket_path("w"), "/tmp/app.w");
 }
+
+/// UDP frames go through the stream rules: under fast and guarded a violation drops the rest of
+/// its datagram (node-ipc 14 resets that peer's buffer), under the default profile every frame
+/// and the datagram's own error (an unfinished or oversize frame) are reported.
+#[tokio::test]
+async fn udp_violation_drops_the_rest_of_its_datagram_under_closing_profiles() {
+    let big = format!("\"{}\"", "x".repeat(200));
+    let datagrams = [
+        "{\"type\":\"ok\",\"data\":1}\x0c{bad\x0c{\"type\":\"ok\",\"data\":2}\x0c{\"type\":\"ok\"".to_string(),
+        "{\"type\":\"ok\",\"data\":3}\x0c{\"type\":\"ok\"".to_string(),
+        format!("{{\"type\":\"ok\",\"data\":4}}\x0c{big}\x0c{{\"type\":\"ok\",\"data\":5}}\x0c"),
+        format!("{{bad\x0c{big}\x0c"),
+        "{\"type\":\"ping\",\"data\":0}\x0c".to_string(),
+    ];
+    // fast and guarded: nothing after the violation in datagrams 1 and 4
+    let closing = &[
+        "ok:1",
+        "error:ERR_IPC_INVALID_JSON",
+        "ok:3",
+        "error:ERR_IPC_INCOMPLETE_FRAME",
+        "ok:4",
+        "error:ERR_IPC_FRAME_TOO_LARGE",
+        "error:ERR_IPC_INVALID_JSON",
+    ][..];
+    for (profile, expected) in [
+        (
+            Profile::Default,
+            &[
+                "ok:1",
+                "error:ERR_IPC_INVALID_JSON",
+                "ok:2",
+                "error:ERR_IPC_INCOMPLETE_FRAME",
+                "ok:3",
+                "error:ERR_IPC_INCOMPLETE_FRAME",
+                "ok:4",
+                "error:ERR_IPC_FRAME_TOO_LARGE",
+                "error:ERR_IPC_INVALID_JSON",
+                "error:ERR_IPC_FRAME_TOO_LARGE",
+            ][..],
+        ),
+        (Profile::Fast, closing),
+        (Profile::Guarded, closing),
+    ] {
+        let config = Config { max_frame: Some(100), ..cfg(profile) };
+        let mut srv = UdpServer::bind("127.0.0.1:0".parse().unwrap(), &config).await.unwrap();
+        let peer = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let me = peer.local_addr().unwrap();
+        for d in &datagrams {
+            peer.send_to(d.as_bytes(), srv.local_addr()).unwrap();
+        }
+        let mut seen = Vec::new();
+        loop {
+            match uev(&mut srv).await {
+                node_ipc_rs::ipc::UdpEvent::Message { message, from } => {
+                    assert_eq!(from, me);
+                    if message.ty() == "ping" {
+                        break;
+                    }
+                    seen.push(format!("{}:{}", message.ty(), message.data));
+                }
+                node_ipc_rs::ipc::UdpEvent::Error { error, from } => {
+                    assert_eq!(from, Some(me));
+                    let text = error.to_string();
+                    if code(&error) == "ERR_IPC_INCOMPLETE_FRAME" {
+                        assert!(
+                            text.contains(&format!("datagram from {me} ends with 12 bytes of an unfinished frame")),
+                            "{text}"
+                        );
+                    }
+                    if code(&error) == "ERR_IPC_FRAME_TOO_LARGE" {
+                        assert!(
+                            text.contains(&format!("datagram from {me}: frame of 202 bytes exceeds the limit")),
+                            "{text}"
+                        );
+                    }
+                    seen.push(format!("error:{}", code(&error)));
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(seen, expected, "{profile:?}");
+    }
+}

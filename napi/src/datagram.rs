@@ -9,7 +9,7 @@ use napi::bindgen_prelude::*;
 use napi::sys;
 use napi_derive::napi;
 
-use node_ipc_rs::codec::{DatagramError, FrameDecoder};
+use node_ipc_rs::codec::FrameDecoder;
 
 use crate::options::ConnOpts;
 use crate::state::{check, dispatch_event, with_state, Entry, Ev};
@@ -43,11 +43,7 @@ pub(crate) unsafe fn decode(
     }
     if let Some(err) = d.error {
         let from = if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") };
-        let message = match &err {
-            DatagramError::TooLarge(e) => format!("datagram from {from}: {e}"),
-            DatagramError::Incomplete { .. } => format!("datagram from {from} {err}"),
-        };
-        evs.push(Ev::Error(id, err.code().into(), message));
+        evs.push(Ev::Error(id, err.code().into(), err.message_from(from)));
     }
 }
 

@@ -375,7 +375,6 @@ where
     let raw = checks.raw;
     let mut inbound = Inbound::new((!raw).then(|| FrameDecoder::new(delimiter, checks.max_frame)));
     inbound.set_message_timeout(checks.message_timeout);
-    let dlen = delimiter.len();
     // The batch's frame ends are found again here: a searcher built once, not per frame.
     let finder = memchr::memmem::Finder::new(delimiter);
     loop {
@@ -416,20 +415,8 @@ where
                     batch.push_back(map(Incoming::Data(bytes.to_vec())));
                 }
             } else {
-                let mut start = 0;
-                for _ in 0..d.frames {
-                    let len = finder.find(&bytes[start..]).expect("a complete frame");
-                    match checks.decode(&bytes[start..start + len]) {
-                        Ok(m) => batch.push_back(map(Incoming::Message(m))),
-                        Err(v) => {
-                            batch.push_back(map(Incoming::Error(v.into())));
-                            if checks.closes() {
-                                end = Some(ReadEnd::Violation);
-                                break;
-                            }
-                        }
-                    }
-                    start += len + dlen;
+                if decode_frames(checks, &finder, bytes, d.frames, &mut batch, &mut map) {
+                    end = Some(ReadEnd::Violation);
                 }
                 if let (Some(e), None) = (&d.error, &end) {
                     batch.push_back(map(Incoming::Error(Error::protocol(ErrorCode::FrameTooLarge, e.to_string()))));
@@ -460,6 +447,35 @@ where
             return ReadEnd::Eof;
         }
     }
+}
+
+/// Decodes the first `frames` frames of `bytes` (each followed by the delimiter `finder` looks
+/// for) under `checks`, one item each, in order. Returns `true` when a violation ends the
+/// connection (fast, guarded, assured): the frames after it are not decoded.
+pub(crate) fn decode_frames<E>(
+    checks: &Checks,
+    finder: &memchr::memmem::Finder<'_>,
+    bytes: &[u8],
+    frames: usize,
+    batch: &mut VecDeque<E>,
+    map: &mut impl FnMut(Incoming) -> E,
+) -> bool {
+    let dlen = finder.needle().len();
+    let mut start = 0;
+    for _ in 0..frames {
+        let len = finder.find(&bytes[start..]).expect("a complete frame");
+        match checks.decode(&bytes[start..start + len]) {
+            Ok(m) => batch.push_back(map(Incoming::Message(m))),
+            Err(v) => {
+                batch.push_back(map(Incoming::Error(v.into())));
+                if checks.closes() {
+                    return true;
+                }
+            }
+        }
+        start += len + dlen;
+    }
+    false
 }
 
 /// Sleeps until `deadline`, or forever when there is none.

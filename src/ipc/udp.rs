@@ -1,7 +1,7 @@
 //! UDP servers (node-ipc's `serveNet(host, port, 'udp4' | 'udp6')`): one datagram per `emit`,
 //! whole frames per datagram, replies and broadcasts by address.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -12,11 +12,10 @@ use std::time::Duration;
 use serde::Serialize;
 use socket2::{Domain, Socket, Type};
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
 
-use super::conn::{Checks, Signal};
+use super::conn::{decode_frames, event_queue, Checks, EventReceiver, EventSender, Incoming, Signal};
 use super::{Config, Error, Message, Result};
-use crate::codec::{FrameDecoder, Step};
+use crate::codec::{DatagramError, FrameDecoder};
 use crate::error::ErrorCode;
 use crate::net::MAX_DATAGRAM;
 
@@ -171,8 +170,7 @@ impl UdpHandle {
 /// ```
 pub struct UdpServer {
     handle: UdpHandle,
-    events: mpsc::Receiver<Vec<UdpEvent>>,
-    pending: std::vec::IntoIter<UdpEvent>,
+    events: EventReceiver<UdpEvent>,
 }
 
 impl fmt::Debug for UdpServer {
@@ -209,7 +207,7 @@ impl UdpServer {
         }
         let sock = bind_socket(addr)?;
         let local_addr = sock.local_addr()?;
-        let (tx, rx) = mpsc::channel(config.event_queue.max(1));
+        let (tx, rx) = event_queue(config.event_queue);
         let shared = Arc::new(UdpShared {
             sock,
             local_addr,
@@ -221,7 +219,7 @@ impl UdpServer {
         });
         let task = tokio::spawn(recv_loop(shared.clone(), checks, tx));
         *shared.task.lock().unwrap_or_else(|p| p.into_inner()) = Some(task);
-        Ok(UdpServer { handle: UdpHandle { shared }, events: rx, pending: Vec::new().into_iter() })
+        Ok(UdpServer { handle: UdpHandle { shared }, events: rx })
     }
 
     /// Resolves `host` and binds to its first address (`"::1"` for `udp6`, like node-ipc).
@@ -235,22 +233,12 @@ impl UdpServer {
 
     /// The next event; `None` once the server has shut down.
     pub async fn recv(&mut self) -> Option<UdpEvent> {
-        loop {
-            if let Some(ev) = self.pending.next() {
-                return Some(ev);
-            }
-            self.pending = self.events.recv().await?.into_iter();
-        }
+        self.events.recv().await
     }
 
     /// The next event if one is ready now.
     pub fn try_recv(&mut self) -> Option<UdpEvent> {
-        loop {
-            if let Some(ev) = self.pending.next() {
-                return Some(ev);
-            }
-            self.pending = self.events.try_recv().ok()?.into_iter();
-        }
+        self.events.try_recv()
     }
 
     /// A cloneable handle for other tasks.
@@ -271,23 +259,26 @@ fn bind_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
     UdpSocket::from_std(std::net::UdpSocket::from(sock))
 }
 
-async fn recv_loop(shared: Arc<UdpShared>, checks: Arc<Checks>, tx: mpsc::Sender<Vec<UdpEvent>>) {
+async fn recv_loop(shared: Arc<UdpShared>, checks: Arc<Checks>, tx: EventSender<UdpEvent>) {
     let mut buf = vec![0u8; MAX_DATAGRAM];
     let delimiter = shared.delimiter.clone();
-    let dlen = delimiter.len();
-    let raw = checks.raw;
     let mut dec = FrameDecoder::new(&delimiter, checks.max_frame);
+    // Frame ends are found again when the frames are decoded: a searcher built once.
+    let finder = memchr::memmem::Finder::new(&delimiter);
     loop {
         let r = tokio::select! {
             biased;
             _ = shared.stop.wait() => return,
             r = shared.sock.recv_from(&mut buf) => r,
         };
-        let mut batch = Vec::new();
+        let mut batch = tx.batch();
         match r {
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                tx.recycle(batch);
+                continue;
+            }
             Err(e) => {
-                batch.push(UdpEvent::Error { error: Error::from(e), from: None });
+                batch.push_back(UdpEvent::Error { error: Error::from(e), from: None });
                 if deliver(&shared, &tx, batch).await.is_err() {
                     return;
                 }
@@ -303,74 +294,59 @@ async fn recv_loop(shared: Arc<UdpShared>, checks: Arc<Checks>, tx: mpsc::Sender
                     }
                 }
                 let bytes = &buf[..n];
-                if raw {
-                    batch.push(UdpEvent::Data { data: bytes.to_vec(), from });
+                if checks.raw {
+                    batch.push_back(UdpEvent::Data { data: bytes.to_vec(), from });
                 } else {
-                    decode_datagram(&mut dec, &checks, dlen, bytes, from, &mut batch);
+                    decode_datagram(&mut dec, &finder, &checks, bytes, from, &mut batch);
                 }
             }
         }
-        if !batch.is_empty() && deliver(&shared, &tx, batch).await.is_err() {
+        if batch.is_empty() {
+            tx.recycle(batch);
+        } else if deliver(&shared, &tx, batch).await.is_err() {
             return;
         }
     }
 }
 
-/// Decodes one datagram: whole frames only; a remainder is an error, never kept for the next one.
-/// Under fast and guarded the first violation drops the rest of the datagram (node-ipc 14 resets
-/// that peer's buffer).
+/// Decodes one datagram by the core's rule ([`FrameDecoder::decode_datagram`]: whole frames only;
+/// a remainder is an error, never kept for the next one), each frame under the profile's rules as
+/// on a stream ([`decode_frames`]). Under fast and guarded the first violation drops the rest of
+/// the datagram (node-ipc 14 resets that peer's buffer).
 fn decode_datagram(
     dec: &mut FrameDecoder,
+    finder: &memchr::memmem::Finder<'_>,
     checks: &Checks,
-    dlen: usize,
     bytes: &[u8],
     from: SocketAddr,
-    batch: &mut Vec<UdpEvent>,
+    batch: &mut VecDeque<UdpEvent>,
 ) {
-    dec.reset();
-    let mut start = 0;
-    loop {
-        match dec.decode(&bytes[start..]) {
-            Ok(Step::Frame(len)) => {
-                match checks.decode(&bytes[start..start + len]) {
-                    Ok(message) => batch.push(UdpEvent::Message { message, from }),
-                    Err(v) => {
-                        batch.push(UdpEvent::Error { error: v.into(), from: Some(from) });
-                        if checks.closes() {
-                            return;
-                        }
-                    }
-                }
-                start += len + dlen;
-            }
-            Ok(Step::NeedMore) | Ok(Step::Discard(_)) => {
-                if start < bytes.len() {
-                    let msg =
-                        format!("datagram from {from} ends with {} bytes of an unfinished frame", bytes.len() - start);
-                    batch.push(UdpEvent::Error {
-                        error: Error::protocol(ErrorCode::IncompleteFrame, msg),
-                        from: Some(from),
-                    });
-                }
-                return;
-            }
-            Err(e) => {
-                let error = Error::protocol(ErrorCode::FrameTooLarge, format!("datagram from {from}: {e}"));
-                batch.push(UdpEvent::Error { error, from: Some(from) });
-                return;
-            }
-        }
+    let d = dec.decode_datagram(bytes);
+    let mut map = |item| match item {
+        Incoming::Message(message) => UdpEvent::Message { message, from },
+        Incoming::Data(data) => UdpEvent::Data { data, from },
+        Incoming::Error(error) => UdpEvent::Error { error, from: Some(from) },
+    };
+    if decode_frames(checks, finder, &bytes[..d.end], d.frames, batch, &mut map) {
+        return;
+    }
+    if let Some(e) = d.error {
+        let code = match e {
+            DatagramError::TooLarge(_) => ErrorCode::FrameTooLarge,
+            DatagramError::Incomplete { .. } => ErrorCode::IncompleteFrame,
+        };
+        batch.push_back(UdpEvent::Error { error: Error::protocol(code, e.message_from(from)), from: Some(from) });
     }
 }
 
 async fn deliver(
     shared: &UdpShared,
-    tx: &mpsc::Sender<Vec<UdpEvent>>,
-    batch: Vec<UdpEvent>,
+    tx: &EventSender<UdpEvent>,
+    batch: VecDeque<UdpEvent>,
 ) -> std::result::Result<(), ()> {
     tokio::select! {
         biased;
         _ = shared.stop.wait() => Err(()),
-        r = tx.send(batch) => r.map_err(|_| ()),
+        r = tx.send(batch) => r,
     }
 }
