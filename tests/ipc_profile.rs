@@ -355,6 +355,89 @@ async fn assured_local_sockets_and_the_secure_root() {
     assert_eq!(cfg(Profile::Guarded).socket_path("w"), "/tmp/app.w");
 }
 
+/// A FIFO that hands `contents` to its first reader only: it counts the readers it served, and a
+/// second reader (one that would block for ever on an unused FIFO) is let through with nothing
+/// after a grace period, so code that reads the file twice fails the test instead of hanging it.
+struct OneReadFile {
+    path: PathBuf,
+    served: std::sync::Arc<AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl OneReadFile {
+    fn new(dir: &Dir, name: &str, contents: Vec<u8>) -> OneReadFile {
+        use std::os::unix::fs::OpenOptionsExt;
+        let path = dir.0.join(name);
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: a valid C string; mkfifo has no other preconditions.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0, "mkfifo");
+        let served = std::sync::Arc::new(AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (p, n, s) = (path.clone(), served.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            let mut last = None::<Instant>;
+            while !s.load(Ordering::SeqCst) {
+                // After the first reader, wait before answering another: the first may still be
+                // reading (a writer can open while it holds the FIFO).
+                if last.is_some_and(|t| t.elapsed() < Duration::from_secs(3)) {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
+                // Opens only while a reader waits (ENXIO otherwise).
+                let w = std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&p);
+                let Ok(mut w) = w else {
+                    std::thread::sleep(Duration::from_millis(1));
+                    continue;
+                };
+                if n.fetch_add(1, Ordering::SeqCst) == 0 {
+                    w.write_all(&contents).unwrap(); // a PEM file fits in the pipe's buffer
+                }
+                last = Some(Instant::now());
+            }
+        });
+        OneReadFile { path, served, stop, thread: Some(thread) }
+    }
+
+    /// Stops serving; how many readers opened the file.
+    fn reads(mut self) -> usize {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.take().unwrap().join().unwrap();
+        self.served.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for OneReadFile {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[tokio::test]
+async fn assured_tls_files_are_read_once() {
+    let dir = Dir(scratch("tls-once"));
+    let key = OneReadFile::new(&dir, "server.key", std::fs::read(fixtures("server.key")).unwrap());
+    let srv_tls = TlsConfig { private: Some(key.path.clone()), ..server_tls() };
+    let mut server =
+        Server::serve_net("127.0.0.1", 0, &Config { tls: Some(srv_tls), ..cfg(Profile::Assured) }).await.unwrap();
+    assert_eq!(key.reads(), 1, "the server reads its key file once");
+
+    let key = OneReadFile::new(&dir, "client.key", std::fs::read(fixtures("client.key")).unwrap());
+    let cli_tls = TlsConfig { private: Some(key.path.clone()), ..client_tls() };
+    let port = server.local_addr().unwrap().port();
+    let mut client = Client::connect_net("localhost", port, &Config { tls: Some(cli_tls), ..cfg(Profile::Assured) });
+    assert_eq!(key.reads(), 1, "the client reads its key file once");
+    // The key read once is the one in use: mutual TLS works.
+    assert_eq!(ckind(&bounded("c", client.recv()).await.unwrap()), "connect");
+    assert_eq!(skind(&bounded("s", server.recv()).await.unwrap()), "connect");
+    client.disconnect();
+    server.shutdown().await;
+}
+
 /// UDP frames go through the stream rules: under fast and guarded a violation drops the rest of
 /// its datagram (node-ipc 14 resets that peer's buffer), under the default profile every frame
 /// and the datagram's own error (an unfinished or oversize frame) are reported.

@@ -283,17 +283,18 @@ impl Client {
             if let Some(e) = refused {
                 return Err(e);
             }
+            // TLS only for TCP targets; the files are read once, here, then checked and used.
+            let tls = match &config.tls {
+                Some(t) if net => Some(t.options()?),
+                _ => None,
+            };
             if net && config.profile == Profile::Assured {
-                crate::profile::check_assured_network(config.tls.is_some(), false)?;
-                if let Some(t) = &config.tls {
-                    crate::profile::check_assured_tls(&t.options()?, false)?;
+                crate::profile::check_assured_network(tls.is_some(), false)?;
+                if let Some(t) = &tls {
+                    crate::profile::check_assured_tls(t, false)?;
                 }
             }
-            // TLS only for TCP targets; the settings are read and checked once, here.
-            match &config.tls {
-                Some(t) if net => Ok(Some(t.connector()?)),
-                _ => Ok(None),
-            }
+            tls.map(super::tls::connector).transpose()
         })();
         let shared = Arc::new(ClientShared {
             out: Outbox::new(&config.delimiter_checked(), config.max_pending, checks.clone()),

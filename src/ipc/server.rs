@@ -350,11 +350,16 @@ impl Server {
     pub async fn bind(endpoint: Endpoint, config: &Config) -> Result<Server> {
         let checks = config.checks()?;
         let assured = config.profile == Profile::Assured;
+        // TLS only for TCP; the files are read once, here, then checked and used.
+        let tls = match (&config.tls, &endpoint) {
+            (Some(t), Endpoint::Tcp(_)) => Some(t.options()?),
+            _ => None,
+        };
         match &endpoint {
             Endpoint::Tcp(_) if assured => {
-                crate::profile::check_assured_network(config.tls.is_some(), false)?;
-                if let Some(t) = &config.tls {
-                    crate::profile::check_assured_tls(&t.options()?, true)?;
+                crate::profile::check_assured_network(tls.is_some(), false)?;
+                if let Some(t) = &tls {
+                    crate::profile::check_assured_tls(t, true)?;
                 }
             }
             Endpoint::Local(path) if config.profile != Profile::Default || config.wants_secure_root() => {
@@ -368,10 +373,7 @@ impl Server {
             }
             _ => {}
         }
-        let tls = match (&config.tls, &endpoint) {
-            (Some(t), Endpoint::Tcp(_)) => Some(t.acceptor()?),
-            _ => None,
-        };
+        let tls = tls.as_ref().map(super::tls::acceptor).transpose()?;
         let (listener, local_addr, path) = match &endpoint {
             Endpoint::Local(path) => (Listener::Local(LocalListener::bind(path, config)?), None, Some(path.clone())),
             Endpoint::Tcp(addr) => {

@@ -115,18 +115,18 @@ impl TlsConfig {
             servername: self.servername.clone(),
         })
     }
+}
 
-    pub(crate) fn connector(&self) -> Result<ClientTls> {
-        let opts = self.options()?;
-        let config = rtls::client_config(&opts).map_err(Error::TlsConfig)?;
-        Ok(ClientTls { connector: TlsConnector::from(config), servername: opts.servername })
-    }
+/// A client's TLS side from settings already read ([`TlsConfig::options`]).
+pub(crate) fn connector(opts: TlsOptions) -> Result<ClientTls> {
+    let config = rtls::client_config(&opts).map_err(Error::TlsConfig)?;
+    Ok(ClientTls { connector: TlsConnector::from(config), servername: opts.servername })
+}
 
-    pub(crate) fn acceptor(&self) -> Result<TlsAcceptor> {
-        let opts = self.options()?;
-        let config = rtls::server_config(&opts).map_err(Error::TlsConfig)?;
-        Ok(TlsAcceptor::from(config))
-    }
+/// A server's TLS side from settings already read ([`TlsConfig::options`]).
+pub(crate) fn acceptor(opts: &TlsOptions) -> Result<TlsAcceptor> {
+    let config = rtls::server_config(opts).map_err(Error::TlsConfig)?;
+    Ok(TlsAcceptor::from(config))
 }
 
 /// A client's prepared TLS side.
