@@ -146,3 +146,89 @@ test('raw sync mode: each received chunk releases one queued message', T, async 
     cleanup(cli, srv);
   }
 });
+
+// node-ipc copies a raw emit's bytes; node-ipc-rs writes large ones at once instead. Either way a
+// buffer the caller changes right after emit must arrive as it was at the emit.
+test('raw: a buffer changed right after emit arrives as it was (large and small, both directions, before connect)', T, async () => {
+  const [srv, cli] = rawPair('utf8');
+  const sock = tmpSock();
+  const pattern = (n, seed) => {
+    const b = Buffer.allocUnsafe(n);
+    for (let i = 0; i < n; i++) b[i] = (i * 7 + seed) & 0xff;
+    return b;
+  };
+  try {
+    const server = await startLocalServer(srv, sock);
+    const atServer = [];
+    server.on('data', (b) => atServer.push(b));
+    // Before the connection is up, then after it, large (written at once) and small (batched).
+    let early;
+    cli.connectTo('s', sock, () => {
+      early = pattern(100 * 1024, 1);
+      const copy = Buffer.from(early);
+      cli.of.s.emit(early);
+      early.fill(0);
+      early = copy;
+    });
+    const client = cli.of.s;
+    await new Promise((resolve) => client.on('connect', resolve));
+    const sent = [early];
+    for (const n of [200 * 1024, 64 * 1024, 100]) {
+      const b = pattern(n, n & 0xff);
+      sent.push(Buffer.from(b));
+      client.emit(b);
+      b.fill(0);
+    }
+    const u8 = new Uint8Array(pattern(40 * 1024, 9));
+    sent.push(Buffer.from(u8));
+    client.emit(u8);
+    u8.fill(0);
+    const want = Buffer.concat(sent);
+    await until(() => atServer.reduce((n, c) => n + c.length, 0) >= want.length, 'all bytes at the server');
+    assert.ok(atServer.every((b) => Buffer.isBuffer(b)));
+    assert.ok(Buffer.concat(atServer).equals(want), 'the server received the bytes as they were at emit');
+
+    const atClient = [];
+    client.on('data', (b) => atClient.push(b));
+    const back = [];
+    for (const n of [300 * 1024, 50]) {
+      const b = pattern(n, 3);
+      back.push(Buffer.from(b));
+      server.emit(server.sockets[0], b);
+      b.fill(0xaa);
+    }
+    const wantBack = Buffer.concat(back);
+    await until(() => atClient.reduce((n, c) => n + c.length, 0) >= wantBack.length, 'all bytes at the client');
+    assert.ok(Buffer.concat(atClient).equals(wantBack), 'the client received the bytes as they were at emit');
+  } finally {
+    cleanup(cli, srv);
+  }
+});
+
+test('raw: each received Buffer holds only its own bytes, however the read filled it', T, async () => {
+  const [srv] = rawPair('utf8');
+  const sock = tmpSock();
+  let peer;
+  try {
+    const server = await startLocalServer(srv, sock);
+    const chunks = [];
+    server.on('data', (b) => chunks.push(b));
+    peer = await rawPeer(sock);
+    // A short write (read into a Buffer of its own) and a long one (the read's Buffer is handed over).
+    peer.write(Buffer.from('short'));
+    await until(() => chunks.length === 1, 'the short chunk');
+    assert.equal(chunks[0].toString(), 'short');
+    assert.equal(chunks[0].length, 5);
+    const long = Buffer.alloc(40 * 1024, 0x61);
+    peer.write(long);
+    await until(() => chunks.reduce((n, c) => n + c.length, 0) === 5 + long.length, 'the long chunk');
+    assert.ok(Buffer.concat(chunks.slice(1)).equals(long));
+    for (const c of chunks) assert.equal(c.toString('latin1').length, c.length);
+    // Changing one received Buffer changes no other.
+    chunks[1].fill(0x62);
+    assert.equal(chunks[0].toString(), 'short');
+  } finally {
+    if (peer) peer.destroy();
+    cleanup(srv);
+  }
+});

@@ -147,8 +147,11 @@ class Client extends PubSub {
   emit(type, data) {
     if (!this._profile.legacy) return this._emit14(type, data);
     let message;
-    if (this.config.rawBuffer) message = Buffer.from(type, this.config.encoding);
-    else message = formatFrame(type, data, this._delimiter);
+    if (this.config.rawBuffer) {
+      // Bytes are written without the copy node-ipc makes, when the socket can take them now.
+      if (type instanceof Uint8Array && this.socket && !this.config.sync) return this.socket._writeBytes(type);
+      message = Buffer.from(type, this.config.encoding);
+    } else message = formatFrame(type, data, this._delimiter);
     if (!this.config.sync) return this.socket ? this.socket.write(message) : false;
     this.queue.add(message);
     return true;

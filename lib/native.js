@@ -31,7 +31,7 @@ function dispatch(kind, id, a, b, c, d) {
       owner._nativeFrames(a, b, c, d);
       break;
     case EV_DATA:
-      owner._nativeData(a);
+      owner._nativeData(a, b);
       break;
     case EV_CONNECT:
       owner._nativeConnect();

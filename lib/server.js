@@ -487,6 +487,8 @@ class Server extends PubSub {
       this._udpSend(this._encode(type, data), socket.address, socket.port);
       return true;
     }
+    // Raw bytes are written without the copy node-ipc makes, when the socket can take them now.
+    if (type instanceof Uint8Array && this.config.rawBuffer && this._profile.legacy) return socket._writeBytes(type);
     return socket.write(this._encode(type, data));
   }
 

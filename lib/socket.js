@@ -24,6 +24,9 @@ const { systemError, IPCProtocolError } = require('./errors.js');
 const { addTypes } = require('./frames.js');
 
 const HWM = flowDefaults.highWaterMark;
+// A raw-mode emit of at least this many bytes is written at once instead of being copied into
+// the per-tick batch (see _writeBytes).
+const DIRECT_MIN = 32 * 1024;
 
 // Sockets with unflushed writes, flushed together once per tick.
 let dirty = [];
@@ -184,7 +187,10 @@ class IpcSocket extends EventEmitter {
     this._owner._socketFrames(this, text, count, exact);
   }
 
-  _nativeData(buf) {
+  // Raw-mode bytes: the first `len` bytes of `buf` (a native read hands over the Buffer it read
+  // into when it is at least half full).
+  _nativeData(buf, len) {
+    if (len < buf.length) buf = buf.subarray(0, len);
     if (this._timeoutMs) this._touch();
     this._owner._socketData(this, buf);
   }
@@ -297,6 +303,17 @@ class IpcSocket extends EventEmitter {
     if (this._queuedLen + this._nativeQueued < HWM) return true;
     this._needDrain = true;
     return false;
+  }
+
+  // A raw-mode emit's bytes, which the caller may change once emit returns (node-ipc copies
+  // them). From DIRECT_MIN bytes on they go to the native side at once, which sends them or copies
+  // them into its queue, so no copy is made here and the caller's buffer is not kept; smaller ones
+  // are copied into this tick's batch.
+  _writeBytes(buf) {
+    if (buf.length < DIRECT_MIN || this._nid === 0) return this.write(Buffer.from(buf));
+    const ok = this.write(buf);
+    if (this._queuedLen !== 0) this._flush();
+    return ok;
   }
 
   // Exact check of the cap for a write of `data`; over it, the write is refused and the connection

@@ -287,6 +287,11 @@ class StreamSocket extends IpcSocket {
     }
   }
 
+  // A Node stream keeps what it is given until written: a raw emit's bytes are always copied.
+  _writeBytes(buf) {
+    return this.write(Buffer.from(buf));
+  }
+
   _streamWrite(data) {
     // A string's byte length is a pass over it: only for streams that do not count themselves.
     if (this._countWrites) this._count[1] += typeof data === 'string' ? Buffer.byteLength(data) : data.length;

@@ -381,6 +381,28 @@ impl Connection {
         Ok(out)
     }
 
+    /// True when [`read_into`](Self::read_into) may be used: raw mode without TLS, where received
+    /// bytes need no framing or decryption.
+    pub fn reads_direct(&self) -> bool {
+        self.inbound.is_raw() && self.tls.is_none()
+    }
+
+    /// Raw mode without TLS ([`reads_direct`](Self::reads_direct)): one `recv` straight into
+    /// `dst`, past the read buffer, so the caller can hand the bytes on without copying them.
+    /// Returns how many bytes arrived (0 when none were waiting) and whether the peer ended.
+    pub fn read_into(&mut self, dst: &mut [MaybeUninit<u8>]) -> io::Result<(usize, bool)> {
+        debug_assert!(self.reads_direct() && !dst.is_empty());
+        loop {
+            match self.sock.recv(dst) {
+                Ok(0) => return Ok((0, true)),
+                Ok(n) => return Ok((n, false)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok((0, false)),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// The bytes announced by the last [`read`](Self::read).
     pub fn batch(&self, r: &Readable) -> &[u8] {
         self.inbound.batch(&r.decoded())
@@ -627,5 +649,29 @@ mod tests {
             assert!(conn.pending_writes() > 0, "the queue should never empty in this test");
         }
         assert!(largest <= 4 * (backlog + 2 * chunk.len()), "queue grew to {largest} bytes for {backlog} unsent");
+    }
+
+    /// Raw mode without TLS reads straight into the caller's buffer: what arrived, nothing when
+    /// nothing is waiting, then the peer's end. Framed connections do not offer it.
+    #[test]
+    fn raw_reads_go_into_the_callers_buffer() {
+        use std::io::Write;
+        let (a, mut peer) = std::os::unix::net::UnixStream::pair().unwrap();
+        a.set_nonblocking(true).unwrap();
+        let mut conn = Connection::new(Socket::from(a), None);
+        assert!(conn.reads_direct());
+        let mut dst = vec![MaybeUninit::new(0u8); 16];
+        assert_eq!(conn.read_into(&mut dst).unwrap(), (0, false));
+        peer.write_all(b"hello").unwrap();
+        assert_eq!(conn.read_into(&mut dst).unwrap(), (5, false));
+        // SAFETY: initialised above.
+        let got: Vec<u8> = dst[..5].iter().map(|b| unsafe { b.assume_init() }).collect();
+        assert_eq!(got, b"hello");
+        drop(peer);
+        assert_eq!(conn.read_into(&mut dst).unwrap(), (0, true));
+
+        let (b, _peer) = std::os::unix::net::UnixStream::pair().unwrap();
+        let framed = Connection::new(Socket::from(b), Some(crate::codec::FrameDecoder::new(b"\x0c", None)));
+        assert!(!framed.reads_direct());
     }
 }

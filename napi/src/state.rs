@@ -22,7 +22,7 @@ use crate::uv::{self, UvTimer};
 
 /// Event kinds passed as the first argument of the dispatch function.
 pub(crate) const EV_FRAMES: u32 = 1; // (id, text, count, exact, added?): a read's frames as one JSON array (node_ipc_rs::batch)
-pub(crate) const EV_DATA: u32 = 2; // (id, Buffer): raw-mode bytes
+pub(crate) const EV_DATA: u32 = 2; // (id, Buffer, length): raw-mode bytes, the first `length` of the Buffer
 pub(crate) const EV_CONNECT: u32 = 3; // (id): an outgoing connection is established
 pub(crate) const EV_ACCEPT: u32 = 4; // (serverId, connId)
 pub(crate) const EV_ERROR: u32 = 5; // (id, code, message)
@@ -85,7 +85,8 @@ pub(crate) enum Entry {
 #[cfg_attr(not(unix), allow(dead_code))] // (accept and drain come from the native transport only)
 pub(crate) enum Ev {
     Frames(u32, sys::napi_value, usize, bool, sys::napi_value),
-    Data(u32, sys::napi_value),
+    /// (id, Buffer, how many of its bytes were received: JS trims it when fewer)
+    Data(u32, sys::napi_value, usize),
     Connect(u32),
     Accept(u32, u32),
     Error(u32, String, String),
@@ -257,7 +258,9 @@ pub(crate) unsafe fn dispatch_event(
         Ev::Frames(id, text, n, exact, added) => {
             [num(env, EV_FRAMES as f64), num(env, id as f64), text, num(env, n as f64), boolean(env, exact), added]
         }
-        Ev::Data(id, buf) => [num(env, EV_DATA as f64), num(env, id as f64), buf, null, null, null],
+        Ev::Data(id, buf, len) => {
+            [num(env, EV_DATA as f64), num(env, id as f64), buf, num(env, len as f64), null, null]
+        }
         Ev::Connect(id) => [num(env, EV_CONNECT as f64), num(env, id as f64), null, null, null, null],
         Ev::Accept(sid, cid) => {
             [num(env, EV_ACCEPT as f64), num(env, sid as f64), num(env, cid as f64), null, null, null]

@@ -224,7 +224,7 @@ pub fn stream_data(id: u32, chunk: BufferSlice) {
                 evs.push(Ev::Connect(id));
             }
             if !p.data.is_empty() {
-                evs.push(Ev::Data(id, buffer(env, &p.data)));
+                evs.push(Ev::Data(id, buffer(env, &p.data), p.data.len()));
             }
             if p.frames > 0 {
                 evs.push(frames_event(env, id, &st.batch));

@@ -47,6 +47,71 @@ pub(crate) struct Conn {
     pub(crate) types: TypeTable,
 }
 
+/// The Node Buffer that the next raw-mode read (without TLS) goes into, so that received bytes
+/// reach JS without a copy: a read that fills at least half of it hands JS the Buffer itself (JS
+/// trims it to the bytes read; at most half of it is idle memory) and the next read allocates a
+/// new one; a shorter read is copied into a Buffer of its own and this one is kept.
+pub(crate) struct RawSpare {
+    /// A reference that keeps the Buffer alive while it waits (null: none yet).
+    buf: sys::napi_ref,
+    /// Its bytes and their number.
+    data: *mut u8,
+    len: usize,
+}
+
+impl Default for RawSpare {
+    fn default() -> Self {
+        RawSpare { buf: ptr::null_mut(), data: ptr::null_mut(), len: 0 }
+    }
+}
+
+impl RawSpare {
+    /// Reads what `conn` has, up to `size` bytes. Returns the Buffer (null when nothing arrived),
+    /// how many of its bytes were read, and whether the peer ended.
+    ///
+    /// # Safety
+    /// `env` is this thread's environment, inside a handle scope.
+    pub(crate) unsafe fn read(
+        &mut self,
+        env: sys::napi_env,
+        size: usize,
+        conn: &mut Connection,
+    ) -> io::Result<(sys::napi_value, usize, bool)> {
+        if self.buf.is_null() || self.len != size {
+            self.release(env);
+            let mut data = ptr::null_mut();
+            let mut value = ptr::null_mut();
+            check(sys::napi_create_buffer(env, size, &mut data, &mut value));
+            check(sys::napi_create_reference(env, value, 1, &mut self.buf));
+            self.data = data.cast();
+            self.len = size;
+        }
+        // SAFETY: the Buffer's backing store is `len` bytes that never move while it lives, and
+        // JS cannot reach it while only this reference holds it.
+        let dst = std::slice::from_raw_parts_mut(self.data.cast::<std::mem::MaybeUninit<u8>>(), self.len);
+        let (n, eof) = conn.read_into(dst)?;
+        let mut value = ptr::null_mut();
+        if n == 0 {
+            return Ok((value, 0, eof));
+        }
+        if 2 * n >= self.len {
+            check(sys::napi_get_reference_value(env, self.buf, &mut value));
+            check(sys::napi_delete_reference(env, self.buf));
+            *self = RawSpare::default();
+        } else {
+            check(sys::napi_create_buffer_copy(env, n, self.data.cast(), ptr::null_mut(), &mut value));
+        }
+        Ok((value, n, eof))
+    }
+
+    unsafe fn release(&mut self, env: sys::napi_env) {
+        if !self.buf.is_null() {
+            check(sys::napi_delete_reference(env, self.buf));
+        }
+        *self = RawSpare::default();
+    }
+}
+
 impl State {
     pub(crate) fn desired_events(c: &Conn) -> c_int {
         // (a TLS handshake needs both directions; pending ciphertext shows up in pending_writes)
@@ -145,7 +210,24 @@ impl State {
                 return self.fail_conn(id, &e, evs);
             }
         }
-        if events & UV_READABLE != 0 && !c.connecting {
+        if events & UV_READABLE != 0 && !c.connecting && c.conn.reads_direct() {
+            // Raw mode without TLS: the bytes go straight into a Node Buffer.
+            let size = self.native.read_budget;
+            // SAFETY: env is this thread's environment; we are inside a handle scope.
+            let (value, n, eof) = match unsafe { self.native.raw_spare.read(env, size, &mut c.conn) } {
+                Ok(r) => r,
+                Err(e) => return self.fail_conn(id, &e, evs),
+            };
+            c.bytes_read += n as u64;
+            if n > 0 {
+                evs.push(Ev::Data(id, value, n));
+            }
+            if eof {
+                self.push_close(id, false, evs);
+                self.remove_conn(id);
+                return;
+            }
+        } else if events & UV_READABLE != 0 && !c.connecting {
             let before = c.conn.partial_len();
             let r: Readable = match c.conn.read_shared(&mut self.read_buf, self.native.read_budget) {
                 Ok(r) => r,
@@ -169,7 +251,7 @@ impl State {
                             ptr::null_mut(),
                             &mut value,
                         ));
-                        evs.push(Ev::Data(id, value));
+                        evs.push(Ev::Data(id, value, bytes.len()));
                     } else if r.frames > 0 {
                         // Hand JS one JSON array of all the frames: one JSON.parse per read.
                         let delimiter = c.conn.delimiter().unwrap_or(b"\x0c");

@@ -40,6 +40,8 @@ pub(crate) struct Scratch {
     pub(crate) read_budget: usize,
     /// Receive buffer for datagrams (reused).
     pub(crate) dgram_buf: Vec<u8>,
+    /// The Node Buffer the next raw-mode read goes into (see `conn::RawSpare`).
+    pub(crate) raw_spare: conn::RawSpare,
 }
 
 impl Scratch {
@@ -47,6 +49,7 @@ impl Scratch {
         Scratch {
             read_budget: std::env::var("NIRS_READ_BUDGET").ok().and_then(|v| v.parse().ok()).unwrap_or(READ_BUDGET),
             dgram_buf: Vec::new(),
+            raw_spare: conn::RawSpare::default(),
         }
     }
 }
