@@ -143,25 +143,26 @@ class Client extends PubSub {
   }
 
   // Returns false when the message was not written, or when the connection's unsent bytes reached
-  // the high-water mark: wait for 'drain' before emitting more (node-ipc 14's return value).
+  // the high-water mark: wait for 'drain' before emitting more (node-ipc 14's return value). In
+  // sync mode the message is queued (true).
   emit(type, data) {
-    if (!this._profile.legacy) return this._emit14(type, data);
+    const profile = this._profile;
     let message;
-    if (this.config.rawBuffer) {
-      // Bytes are written without the copy node-ipc makes, when the socket can take them now.
-      if (type instanceof Uint8Array && this.socket && !this.config.sync) return this.socket._writeBytes(type);
-      message = Buffer.from(type, this.config.encoding);
-    } else message = formatFrame(type, data, this._delimiter);
-    if (!this.config.sync) return this.socket ? this.socket.write(message) : false;
-    this.queue.add(message);
-    return true;
-  }
-
-  // node-ipc 14: encode (throws for a name or size violation; nothing is sent), then write and
-  // return the write's result (in sync mode: queued, true).
-  _emit14(type, data) {
-    const message = this._profile.parser.encode(type, data);
-    if (this._sync) {
+    let sync;
+    if (profile.legacy) {
+      sync = this.config.sync;
+      if (this.config.rawBuffer) {
+        // Bytes are written without the copy node-ipc makes, when the socket can take them now.
+        if (type instanceof Uint8Array && this.socket && !sync) return this.socket._writeBytes(type);
+        message = Buffer.from(type, this.config.encoding);
+      } else message = formatFrame(type, data, this._delimiter);
+    } else {
+      // node-ipc 14: encode (throws for a name or size violation; nothing is sent), with the
+      // sync setting captured at connect.
+      message = profile.parser.encode(type, data);
+      sync = this._sync;
+    }
+    if (sync) {
       this.queue.add(message);
       return true;
     }
