@@ -11,40 +11,40 @@ use napi_derive::napi;
 
 use node_ipc_rs::codec::FrameDecoder;
 
-use crate::options::ConnOpts;
 use crate::state::{check, dispatch_event, with_state, Entry, Ev};
 
 /// Collects the events of one datagram from `address`:`port`, in the native UDP socket's order:
-/// `EV_DATAGRAM` with its complete frames as one string (raw mode: all its bytes), then
-/// `EV_ERROR` if the rest broke the rule (an unfinished frame, a frame over the limit).
+/// `EV_DATAGRAM` with its complete frames as one string (raw mode, `decoder` `None`: all its
+/// bytes), then `EV_ERROR` if the rest broke the rule (an unfinished frame, a frame over the limit).
 ///
 /// # Safety
 /// `env` is this thread's environment, inside a handle scope or a call from JS.
 pub(crate) unsafe fn decode(
     env: sys::napi_env,
     id: u32,
-    opts: &ConnOpts,
+    decoder: Option<&mut FrameDecoder>,
     bytes: &[u8],
-    address: &str,
+    address: String,
     port: u16,
     evs: &mut Vec<Ev>,
 ) {
     let n = bytes.len();
     let mut value = ptr::null_mut();
-    if opts.raw {
+    let Some(dec) = decoder else {
         check(sys::napi_create_buffer_copy(env, n, bytes.as_ptr().cast(), ptr::null_mut(), &mut value));
-        evs.push(Ev::Datagram(id, value, address.to_string(), port, n));
+        evs.push(Ev::Datagram(id, value, address, port, n));
         return;
-    }
-    let d = FrameDecoder::new(&opts.delimiter, opts.max_frame).decode_datagram(bytes);
+    };
+    let d = dec.decode_datagram(bytes);
+    let error = d.error.map(|err| {
+        let from = if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") };
+        Ev::Error(id, err.code().into(), err.message_from(from))
+    });
     if d.end > 0 {
         check(sys::napi_create_string_utf8(env, bytes.as_ptr().cast(), d.end as isize, &mut value));
-        evs.push(Ev::Datagram(id, value, address.to_string(), port, n));
+        evs.push(Ev::Datagram(id, value, address, port, n));
     }
-    if let Some(err) = d.error {
-        let from = if address.contains(':') { format!("[{address}]:{port}") } else { format!("{address}:{port}") };
-        evs.push(Ev::Error(id, err.code().into(), err.message_from(from)));
-    }
+    evs.extend(error);
 }
 
 /// Decodes one datagram that a Node `dgram` socket received from `address`:`port`, with the
@@ -58,8 +58,10 @@ pub fn datagram_push(settings: u32, datagram: BufferSlice, address: String, port
     let mut evs = Vec::new();
     with_state(|st| {
         if let Some(Entry::StreamSettings(opts)) = st.entries.get(&settings) {
+            // (a datagram pushed from JS costs a decoder; the native UDP socket keeps one)
+            let mut dec = opts.decoder();
             // SAFETY: env is this thread's environment and we are inside its call.
-            unsafe { decode(env, settings, opts, &datagram, &address, port as u16, &mut evs) };
+            unsafe { decode(env, settings, dec.as_mut(), &datagram, address, port as u16, &mut evs) };
         }
     });
     for ev in evs {

@@ -7,12 +7,13 @@ use std::os::fd::AsRawFd;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 
+use node_ipc_rs::codec::FrameDecoder;
 use node_ipc_rs::net::{self, Datagram};
 
 use super::poll::Poll;
 use super::{io_code, register};
 use crate::datagram;
-use crate::options::{conn_opts, ConnOpts, SocketOptions};
+use crate::options::{conn_opts, SocketOptions};
 use crate::state::{no_state, with_state, Entry, Ev, State};
 
 pub(crate) struct Udp {
@@ -20,8 +21,8 @@ pub(crate) struct Udp {
     pub(crate) sock: Datagram,
     /// Its poll handle.
     pub(crate) poll: Poll,
-    /// Framing of each datagram (frames must be complete within one datagram).
-    pub(crate) opts: ConnOpts,
+    /// Framing of each datagram (frames must be complete within one datagram); `None` in raw mode.
+    pub(crate) decoder: Option<FrameDecoder>,
 }
 
 /// Datagrams read per loop iteration before other sockets get their turn.
@@ -30,7 +31,7 @@ pub(crate) const DATAGRAM_BUDGET: usize = 64;
 impl State {
     pub(crate) fn udp_ready(&mut self, id: u32, evs: &mut Vec<Ev>) {
         let env = self.env;
-        let Some(Entry::Udp(u)) = self.entries.get(&id) else { return };
+        let Some(Entry::Udp(u)) = self.entries.get_mut(&id) else { return };
         let buf = &mut self.native.dgram_buf;
         if buf.len() < net::MAX_DATAGRAM {
             *buf = vec![0; net::MAX_DATAGRAM];
@@ -45,7 +46,9 @@ impl State {
                 }
             };
             // SAFETY: env is this thread's environment; we are inside a handle scope.
-            unsafe { datagram::decode(env, id, &u.opts, &buf[..n], &from.ip().to_string(), from.port(), evs) };
+            unsafe {
+                datagram::decode(env, id, u.decoder.as_mut(), &buf[..n], from.ip().to_string(), from.port(), evs)
+            };
         }
     }
 }
@@ -57,7 +60,7 @@ pub fn udp_bind(host: String, port: u32, opts: SocketOptions) -> Either<u32, Str
         let ip: IpAddr = host.parse().map_err(|_| "EINVAL".to_string())?;
         let copts = conn_opts(&opts, None)?;
         let sock = Datagram::bind(SocketAddr::new(ip, port as u16)).map_err(|e| io_code(&e))?;
-        register(sock.as_raw_fd(), |poll| Entry::Udp(Udp { sock, poll, opts: copts }))
+        register(sock.as_raw_fd(), |poll| Entry::Udp(Udp { sock, poll, decoder: copts.decoder() }))
     })();
     match result {
         Ok(id) => Either::A(id),
