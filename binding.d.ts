@@ -197,6 +197,12 @@ export declare function streamData(id: number, chunk: Buffer): void
 export declare function streamEncrypt(id: number, data: string | Buffer): Buffer | string
 
 /**
+ * At the stream's end: `[code, message]` when stream `id` holds an unfinished frame (the
+ * peer ended mid-frame), as the native transport reports it.
+ */
+export declare function streamEndError(id: number): Array<string> | null
+
+/**
  * Forgets stream `id` (its Node stream closed or was destroyed; no event follows), or settings
  * made by `streamSettings`.
  */
@@ -207,9 +213,6 @@ export declare function streamFree(id: number): void
  * (events for it go through the dispatch function), or an error code.
  */
 export declare function streamOpen(settings: number): number | string
-
-/** Bytes of an unfinished frame held by stream `id` (non-zero when the peer ends mid-frame). */
-export declare function streamPartial(id: number): number
 
 /**
  * Prepares the framing and TLS settings of stream connections once (a server's, or a client's

@@ -245,10 +245,8 @@ class StreamSocket extends IpcSocket {
   }
 
   _onEnd() {
-    const partial = this._nid !== 0 ? binding.streamPartial(this._nid) : 0;
-    if (partial > 0 && this._announced) {
-      this._nativeError('ERR_IPC_INCOMPLETE_FRAME', `the peer closed the connection ${partial} bytes into a frame`);
-    }
+    const incomplete = this._nid !== 0 ? binding.streamEndError(this._nid) : null;
+    if (incomplete && this._announced) this._nativeError(incomplete[0], incomplete[1]);
     // The peer is done: so are we (a net.Socket does this itself unless allowHalfOpen).
     const s = this._stream;
     if (s && !s.destroyed && s.writable && !s.writableEnded) {

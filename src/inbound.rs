@@ -18,6 +18,7 @@
 use std::time::{Duration, Instant};
 
 use crate::codec::{FrameDecoder, FrameError};
+use crate::error::ErrorCode;
 
 /// What one [`Inbound::decode`] found.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -173,6 +174,15 @@ impl Inbound {
         self.buf.len()
     }
 
+    /// At the peer's end: `ERR_IPC_INCOMPLETE_FRAME` and its message when an unfinished frame is
+    /// buffered (framed mode only; raw mode has no frames).
+    pub fn end_error(&self) -> Option<(ErrorCode, String)> {
+        let partial = self.partial_len();
+        (partial > 0 && !self.is_raw()).then(|| {
+            (ErrorCode::IncompleteFrame, format!("the peer closed the connection {partial} bytes into a frame"))
+        })
+    }
+
     /// The frame delimiter (`None` in raw mode).
     pub fn delimiter(&self) -> Option<&[u8]> {
         self.decoder.as_ref().map(|d| d.delimiter())
@@ -190,6 +200,21 @@ mod tests {
 
     fn framed(delim: &[u8], max: Option<usize>) -> Inbound {
         Inbound::new(Some(FrameDecoder::new(delim, max)))
+    }
+
+    #[test]
+    fn end_error_only_for_an_unfinished_frame() {
+        let mut inb = framed(b"\x0c", None);
+        assert_eq!(inb.end_error(), None);
+        inb.push(b"{\"type\":\"a\"}\x0c{\"ty");
+        let d = inb.decode();
+        inb.consume(&d);
+        let (code, msg) = inb.end_error().expect("4 bytes of a frame are left");
+        assert_eq!(code, ErrorCode::IncompleteFrame);
+        assert_eq!(msg, "the peer closed the connection 4 bytes into a frame");
+        let mut raw = Inbound::new(None);
+        raw.push(b"{\"ty");
+        assert_eq!(raw.end_error(), None);
     }
 
     #[test]

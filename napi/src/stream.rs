@@ -253,14 +253,15 @@ pub fn stream_data(id: u32, chunk: BufferSlice) {
     }
 }
 
-/// Bytes of an unfinished frame held by stream `id` (non-zero when the peer ends mid-frame).
+/// At the stream's end: `[code, message]` when stream `id` holds an unfinished frame (the
+/// peer ended mid-frame), as the native transport reports it.
 #[napi]
-pub fn stream_partial(id: u32) -> u32 {
+pub fn stream_end_error(id: u32) -> Option<Vec<String>> {
     with_state(|st| match st.entries.get(&id) {
-        Some(Entry::Stream(c)) if !c.inbound.is_raw() => c.inbound.partial_len() as u32,
-        _ => 0,
+        Some(Entry::Stream(c)) => c.inbound.end_error().map(|(code, message)| vec![code.as_str().to_string(), message]),
+        _ => None,
     })
-    .unwrap_or(0)
+    .flatten()
 }
 
 /// TLS: encrypts `data` and returns the ciphertext to write (with any handshake bytes still

@@ -427,9 +427,8 @@ where
             inbound.note_remainder(Instant::now());
         }
         // (node-ipc 14's profiles report nothing for a peer that closes mid-frame)
-        if eof && !raw && inbound.partial_len() > 0 && !checks.closes() {
-            let msg = format!("connection closed with {} bytes of an unfinished frame", inbound.partial_len());
-            batch.push_back(map(Incoming::Error(Error::protocol(ErrorCode::IncompleteFrame, msg))));
+        if let Some((code, msg)) = inbound.end_error().filter(|_| eof && !checks.closes()) {
+            batch.push_back(map(Incoming::Error(Error::protocol(code, msg))));
         }
         if !batch.is_empty() {
             tokio::select! {

@@ -288,12 +288,8 @@ impl State {
             }
             if r.eof {
                 let partial = c.conn.partial_len();
-                if partial > 0 && !c.conn.is_raw() {
-                    evs.push(Ev::Error(
-                        id,
-                        "ERR_IPC_INCOMPLETE_FRAME".into(),
-                        format!("the peer closed the connection {partial} bytes into a frame"),
-                    ));
+                if let Some((code, message)) = c.conn.inbound().end_error() {
+                    evs.push(Ev::Error(id, code.as_str().into(), message));
                 }
                 self.push_close(id, partial > 0, evs);
                 self.remove_conn(id);
