@@ -397,21 +397,15 @@ class StreamSocket extends IpcSocket {
 function listenStream(server, port) {
   const config = server.config;
   // Checked now (TLS files, PEM), as the native transport does when it listens.
-  const settings = binding.streamSettings(server._framing, undefined);
-  if (typeof settings === 'string') {
-    server._failStart(systemError(settings, 'listen'));
-    return null;
-  }
+  if (!server._prepareStreams()) return null;
   const srv = net.createServer({ allowHalfOpen: false, pauseOnConnect: false });
   srv.maxConnections = Number(config.maxConnections);
   srv.on('connection', function onStreamConnection(sock) {
-    const socket = new StreamSocket(server._framing, server, true);
-    socket._announced = !server._framing.tls;
-    socket._adopt(sock, false, settings);
-    if (socket._announced) server._streamAccepted(socket);
+    server.attach(sock);
   });
   srv.on('close', function onStreamServerClose() {
-    binding.streamFree(settings);
+    if (server._streamSettings) binding.streamFree(server._streamSettings);
+    server._streamSettings = 0;
   });
   srv.on('listening', function onStreamListening() {
     server.onStart();
