@@ -11,7 +11,7 @@ use napi_derive::napi;
 
 use node_ipc_rs::codec::FrameDecoder;
 
-use crate::state::{check, dispatch_event, with_state, Entry, Ev};
+use crate::state::{check, collect_and_dispatch, Entry, Ev};
 
 /// Collects the events of one datagram from `address`:`port`, in the native UDP socket's order:
 /// `EV_DATAGRAM` with its complete frames as one string (raw mode, `decoder` `None`: all its
@@ -52,22 +52,12 @@ pub(crate) unsafe fn decode(
 /// dispatches its events synchronously, as the native UDP socket does after a read.
 #[napi]
 pub fn datagram_push(settings: u32, datagram: BufferSlice, address: String, port: u32) {
-    let Some((env, dispatch, recv, ctx)) = with_state(|s| (s.env, s.dispatch, s.recv, s.async_ctx)) else {
-        return;
-    };
-    let mut evs = Vec::new();
-    with_state(|st| {
+    collect_and_dispatch(false, |st, evs| {
         if let Some(Entry::StreamSettings(opts)) = st.entries.get(&settings) {
             // (a datagram pushed from JS costs a decoder; the native UDP socket keeps one)
             let mut dec = opts.decoder();
             // SAFETY: env is this thread's environment and we are inside its call.
-            unsafe { decode(env, settings, dec.as_mut(), &datagram, address, port as u16, &mut evs) };
+            unsafe { decode(st.env, settings, dec.as_mut(), &datagram, address, port as u16, evs) };
         }
     });
-    for ev in evs {
-        // SAFETY: plain N-API calls on this thread's environment.
-        if !unsafe { dispatch_event(env, dispatch, recv, ctx, ev) } {
-            break;
-        }
-    }
 }

@@ -211,19 +211,49 @@ impl State {
 }
 
 unsafe extern "C" fn on_timer(_handle: *mut UvTimer) {
+    collect_and_dispatch(true, |s, evs| s.timer_fired(evs));
+}
+
+/// Runs `f` on this thread's state, which collects events, then dispatches them in order once the
+/// state is no longer borrowed (JS may call back in). `scope`: inside a handle scope of its own
+/// (libuv callbacks; a call from JS already has one).
+pub(crate) fn collect_and_dispatch(scope: bool, f: impl FnOnce(&mut State, &mut Vec<Ev>)) {
     let Some((env, dispatch, recv, ctx)) = with_state(|s| (s.env, s.dispatch, s.recv, s.async_ctx)) else {
         return;
     };
-    let mut scope = ptr::null_mut();
-    check(sys::napi_open_handle_scope(env, &mut scope));
+    let mut handle_scope = ptr::null_mut();
+    if scope {
+        // SAFETY: env is this thread's environment.
+        unsafe { check(sys::napi_open_handle_scope(env, &mut handle_scope)) };
+    }
     let mut evs = Vec::new();
-    with_state(|s| s.timer_fired(&mut evs));
+    with_state(|s| f(s, &mut evs));
     for ev in evs {
-        if !dispatch_event(env, dispatch, recv, ctx, ev) {
+        // SAFETY: plain N-API calls on this thread's environment.
+        if !unsafe { dispatch_event(env, dispatch, recv, ctx, ev) } {
             break;
         }
     }
-    check(sys::napi_close_handle_scope(env, scope));
+    if scope {
+        // SAFETY: the scope opened above.
+        unsafe { check(sys::napi_close_handle_scope(env, handle_scope)) };
+    }
+}
+
+/// node-ipc 14's remainder-age rule after a read of connection `id`: its unfinished frame's
+/// deadline joins (or leaves) `deadlines`. True when it joined, so the timer may need to be due
+/// sooner (`State::schedule_timer`).
+pub(crate) fn track_remainder(deadlines: &mut HashMap<u32, Instant>, id: u32, inbound: &mut Inbound) -> bool {
+    if inbound.message_timeout().is_none() {
+        return false;
+    }
+    match inbound.note_remainder(Instant::now()) {
+        Some(at) => deadlines.insert(id, at).is_none(),
+        None => {
+            deadlines.remove(&id);
+            false
+        }
+    }
 }
 
 pub(crate) unsafe fn num(env: sys::napi_env, n: f64) -> sys::napi_value {

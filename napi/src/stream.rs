@@ -14,7 +14,6 @@
 
 use std::io;
 use std::ptr;
-use std::time::Instant;
 
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -26,7 +25,7 @@ use node_ipc_rs::inbound::Inbound;
 use node_ipc_rs::tls;
 
 use crate::options::{conn_opts, SocketOptions};
-use crate::state::{check, dispatch_event, frames_event, no_state, with_state, Entry, Ev};
+use crate::state::{check, collect_and_dispatch, frames_event, no_state, track_remainder, with_state, Entry, Ev};
 
 /// One stream connection's receive state.
 pub(crate) struct StreamConn {
@@ -178,14 +177,10 @@ pub fn stream_open(settings: u32) -> Either<u32, String> {
 /// Frames one received chunk of stream `id` and dispatches what it produced, synchronously.
 #[napi]
 pub fn stream_data(id: u32, chunk: BufferSlice) {
-    let Some((env, dispatch, recv, ctx)) = with_state(|s| (s.env, s.dispatch, s.recv, s.async_ctx)) else {
-        return;
-    };
-    let mut evs: Vec<Ev> = Vec::new();
-    with_state(|st| {
+    collect_and_dispatch(false, |st, evs| {
+        let env = st.env;
         let Some(Entry::Stream(c)) = st.entries.get_mut(&id) else { return };
         let mut p = Pushed::default();
-        let mut rearm = false;
         let (frames, error) = if c.tls.is_some() {
             match c.push_tls(&chunk, &mut p) {
                 Ok(()) => c.frame(None, &mut st.read_buf, &mut st.batch),
@@ -200,18 +195,7 @@ pub fn stream_data(id: u32, chunk: BufferSlice) {
         // Frames before an oversize one are still delivered, then the error closes the stream.
         p.frames = frames;
         // node-ipc 14's remainder-age rule, with the native connections' clock and timer.
-        if c.inbound.message_timeout().is_some() {
-            match c.inbound.note_remainder(Instant::now()) {
-                Some(at) => {
-                    if st.deadlines.insert(id, at).is_none() {
-                        rearm = true;
-                    }
-                }
-                None => {
-                    st.deadlines.remove(&id);
-                }
-            }
-        }
+        let rearm = track_remainder(&mut st.deadlines, id, &mut c.inbound);
         if let Some(e) = error {
             p.failure = Some(Failure::Frame(e));
         }
@@ -238,19 +222,13 @@ pub fn stream_data(id: u32, chunk: BufferSlice) {
             };
             evs.push(Ev::Error(id, code, msg));
             // (no byte counts: JS counts what moved through the Node stream itself)
-            st.push_close(id, true, &mut evs);
+            st.push_close(id, true, evs);
             st.remove(id);
         }
         if rearm {
             st.schedule_timer();
         }
     });
-    for ev in evs {
-        // SAFETY: plain N-API calls on this thread's environment.
-        if !unsafe { dispatch_event(env, dispatch, recv, ctx, ev) } {
-            break;
-        }
-    }
 }
 
 /// At the stream's end: `[code, message]` when stream `id` holds an unfinished frame (the

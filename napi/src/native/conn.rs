@@ -7,7 +7,6 @@ use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
 use std::ptr;
 use std::time::Duration;
-use std::time::Instant;
 
 use napi::bindgen_prelude::*;
 use napi::sys;
@@ -21,7 +20,7 @@ use super::poll::{self, Poll, UV_READABLE, UV_WRITABLE};
 use super::server::addr_info;
 use super::{endpoint, io_code, on_poll};
 use crate::options::{conn_opts, AddressInfo, SocketOptions};
-use crate::state::{check, frames_event, no_state, with_state, Entry, Ev, State};
+use crate::state::{check, frames_event, no_state, track_remainder, with_state, Entry, Ev, State};
 
 /// A stream connection (outgoing or accepted) and its poll registration.
 pub(crate) struct Conn {
@@ -262,14 +261,7 @@ impl State {
             }
             c.conn.consume_shared(&r, &mut self.read_buf);
             // node-ipc 14's remainder-age rule: a clock per unfinished frame, one timer for all.
-            if c.conn.inbound().message_timeout().is_some() {
-                match c.conn.inbound_mut().note_remainder(Instant::now()) {
-                    Some(at) => arm = self.deadlines.insert(id, at).is_none(),
-                    None => {
-                        self.deadlines.remove(&id);
-                    }
-                }
-            }
+            arm = track_remainder(&mut self.deadlines, id, c.conn.inbound_mut());
             if let Some(err) = r.error {
                 evs.push(Ev::Error(id, err.code().into(), err.to_string()));
                 self.push_close(id, true, evs);

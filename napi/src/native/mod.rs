@@ -16,16 +16,14 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::os::raw::c_int;
 use std::path::PathBuf;
-use std::ptr;
 
-use napi::sys;
 use napi_derive::napi;
 
 use node_ipc_rs::net::{self, Connection, Endpoint};
 use node_ipc_rs::tls;
 
 use crate::options::ConnOpts;
-use crate::state::{check, dispatch_event, no_state, with_state, Entry, State};
+use crate::state::{collect_and_dispatch, no_state, with_state, Entry, State};
 use poll::{Poll, UvPoll, UV_READABLE};
 
 /// Most bytes read from one socket per loop iteration before other sockets get their turn (and
@@ -107,24 +105,12 @@ impl State {
 
 pub(crate) unsafe extern "C" fn on_poll(handle: *mut UvPoll, status: c_int, events: c_int) {
     let id = poll::handle_id(handle);
-    let Some((env, dispatch, recv, ctx)) = with_state(|s| (s.env, s.dispatch, s.recv, s.async_ctx)) else {
-        return;
-    };
-    let mut scope = ptr::null_mut();
-    check(sys::napi_open_handle_scope(env, &mut scope));
-    let mut evs = Vec::new();
-    with_state(|s| match s.entries.get(&id) {
-        Some(Entry::Server(_)) => s.server_ready(id, &mut evs),
-        Some(Entry::Conn(_)) => s.conn_ready(id, status, events, &mut evs),
-        Some(Entry::Udp(_)) => s.udp_ready(id, &mut evs),
+    collect_and_dispatch(true, |s, evs| match s.entries.get(&id) {
+        Some(Entry::Server(_)) => s.server_ready(id, evs),
+        Some(Entry::Conn(_)) => s.conn_ready(id, status, events, evs),
+        Some(Entry::Udp(_)) => s.udp_ready(id, evs),
         Some(Entry::Stream(_) | Entry::StreamSettings(_)) | None => {}
     });
-    for ev in evs {
-        if !dispatch_event(env, dispatch, recv, ctx, ev) {
-            break;
-        }
-    }
-    check(sys::napi_close_handle_scope(env, scope));
 }
 
 /// Polls `fd` for readability and stores the entry `make` builds around the poll handle.
