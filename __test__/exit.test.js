@@ -8,6 +8,9 @@ const assert = require('node:assert/strict');
 const { runScript, tmpSock, within, delay } = require('./helpers.js');
 
 const run = runScript;
+const removeSock = (p) => {
+  if (process.platform !== 'win32') require('node:fs').rmSync(p, { force: true });
+};
 
 test('a round trip then disconnect + stop: the script exits by itself', { timeout: 15000 }, async () => {
   const sock = tmpSock();
@@ -40,6 +43,7 @@ test('a listening server keeps the process alive', { timeout: 15000 }, async () 
   } finally {
     child.kill('SIGTERM');
     await exited;
+    removeSock(sock); // a killed server leaves its socket file, as node-ipc's does
   }
 });
 
@@ -72,5 +76,7 @@ test('a connected client keeps the process alive', { timeout: 15000 }, async () 
   } finally {
     if (client) client.child.kill('SIGKILL');
     server.child.kill('SIGKILL');
+    await server.exited;
+    removeSock(sock);
   }
 });

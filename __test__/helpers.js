@@ -31,8 +31,10 @@ let counter = 0;
  * A unique local socket path: under the temp dir (removed by cleanup()); on Windows a pipe name,
  * which node-ipc-rs, the Rust API and raw node:net peers all use as it is.
  */
+// (a random part per process: a file left by a killed process whose pid is reused is no clash)
+const RUN = require('node:crypto').randomBytes(3).toString('hex');
 function tmpSock(tag = 's') {
-  const name = `nirs-${process.pid}-${tag}-${++counter}.sock`;
+  const name = `nirs-${process.pid}${RUN}-${tag}-${++counter}.sock`;
   return WINDOWS ? `\\\\.\\pipe\\${name}` : path.join(os.tmpdir(), name);
 }
 
