@@ -245,6 +245,73 @@ test('broadcast with one stalled peer: only it is dropped, the readers get every
   }
 });
 
+// A tick's broadcasts reach the sockets as one write per socket at the end of the tick; what a
+// program sees must not change: the return value, 'drain', order with the socket's own writes, an
+// end() in the same tick, and a stream attached after the broadcast.
+test(
+  'broadcast within a tick: false at the mark then drain, order kept with own writes and end(), not sent to later sockets',
+  T,
+  async () => {
+    const srv = newIpc('s');
+    const sock = tmpSock();
+    let stalled;
+    let reader;
+    let ender;
+    try {
+      const server = await startLocalServer(srv, sock);
+      stalled = await rawPeer(sock);
+      stalled.pause();
+      reader = await rawPeer(sock);
+      ender = await rawPeer(sock);
+      await until(() => server.sockets.length === 3, 'three connections');
+      const [sStalled, sReader, sEnder] = server.sockets;
+      // Below the mark: true; a socket's own write in between keeps its place.
+      assert.equal(server.broadcast('a', 1), true);
+      server.emit(sReader, 'own', 2);
+      assert.equal(server.broadcast('b', 3), true);
+      sEnder.end(); // the broadcasts so far still go out, then the end
+      const { PassThrough } = require('node:stream');
+      const late = new PassThrough();
+      let lateBytes = '';
+      const lateOut = new PassThrough();
+      lateOut.on('data', (d) => (lateBytes += d));
+      server.attach({ readable: late, writable: lateOut });
+      server.broadcast('c', 4);
+      const frames = (buf) =>
+        buf
+          .toString()
+          .split('\f')
+          .filter(Boolean)
+          .map((f) => JSON.parse(f).type);
+      await until(() => frames(reader.received).length === 4, 'the reader got four frames');
+      assert.deepEqual(frames(reader.received), ['a', 'own', 'b', 'c']);
+      await until(() => ender.readableEnded || frames(ender.received).length === 2, 'the ender');
+      await new Promise((r) => (ender.readableEnded ? r() : ender.once('end', r)));
+      assert.deepEqual(frames(ender.received), ['a', 'b']);
+      await until(() => lateBytes.length > 0, 'the attached stream');
+      assert.deepEqual(frames(Buffer.from(lateBytes)), ['c'], 'a stream attached after a broadcast does not get it');
+      // Up to the mark: false once the stalled socket's unsent bytes would reach it, then 'drain'
+      // on that socket when its peer reads again.
+      let sent = 0;
+      let ok = true;
+      while (ok && sent < 10000) {
+        ok = server.broadcast('big', { pad });
+        sent++;
+        if (sent % 4 === 0) await delay(1);
+      }
+      assert.equal(ok, false, 'broadcast returned false');
+      assert.ok(sent < 10000);
+      const drained = nextEvent(sStalled, 'drain', 10000);
+      stalled.resume();
+      await drained;
+      await until(() => frames(stalled.received).filter((t) => t === 'big').length === sent, 'every broadcast', 10000);
+    } finally {
+      for (const p of [stalled, reader, ender]) if (p) p.destroy();
+      cleanup(srv);
+    }
+  },
+);
+
 test('emit return values: true below the mark, false without a connection; broadcast true', T, async () => {
   const srv = newIpc('s');
   const cli = newIpc('c');

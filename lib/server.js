@@ -8,7 +8,7 @@ const EventEmitter = require('node:events');
 const dns = require('node:dns');
 const net = require('node:net');
 const { PubSub } = require('./pubsub.js');
-const { IpcSocket } = require('./socket.js');
+const { IpcSocket, markDirty, HWM } = require('./socket.js');
 const { StreamSocket, listenStream, useStream, toDuplex } = require('./stream.js');
 const { NativeUdp, DgramUdp } = require('./udp.js');
 const { binding, handles } = require('./native.js');
@@ -120,6 +120,10 @@ class Server extends PubSub {
     Object.defineProperty(this, '_streamOnly', { value: false, writable: true });
     Object.defineProperty(this, '_streams', { value: [], writable: true });
     Object.defineProperty(this, '_streamSettings', { value: 0, writable: true });
+    // This tick's broadcast frames, written to every socket once per tick as one string (see
+    // broadcast); `_dirty` while it waits in the per-tick flush list.
+    Object.defineProperty(this, '_bcast', { value: '', writable: true });
+    Object.defineProperty(this, '_dirty', { value: false, writable: true });
   }
 
   onStart(arg) {
@@ -394,6 +398,7 @@ class Server extends PubSub {
 
   // An accepted connection, native or through a stream: track it and announce it.
   _streamAccepted(socket) {
+    if (this._bcast) this._flush(); // earlier broadcasts are not for this socket
     socket.setEncoding(this.config.encoding);
     this.sockets.push(socket);
     this._connections++;
@@ -499,11 +504,34 @@ class Server extends PubSub {
       if (this._udpPeers) for (const peer of this._udpPeers.values()) this._udpSend(message, peer.address, peer.port);
       return true;
     }
-    // Each connection applies its own limits: a stalled one is dropped (ERR_IPC_BACKPRESSURE)
-    // without holding up the others. False if any write was.
+    const sockets = this.sockets;
+    let ok = true;
+    if (typeof message !== 'string') {
+      for (let i = 0; i < sockets.length; i++) if (sockets[i].write(message) === false) ok = false;
+      return ok;
+    }
+    // A tick's frames are joined here and written to every socket as one string when the tick
+    // ends (or once they reach the high-water mark), so that the string is flattened and read
+    // once, not once per socket. A socket's own write flushes them first (order is kept). The
+    // result is what the sockets' writes will say: false where the unsent bytes reach the mark.
+    this._bcast += message;
+    const pending = this._bcast.length;
+    if (pending >= HWM) return this._flush();
+    markDirty(this);
+    for (let i = 0; i < sockets.length; i++) if (!sockets[i]._canTake(pending)) ok = false;
+    return ok;
+  }
+
+  // Writes this tick's broadcasts to every socket; false if any write was. Each socket applies
+  // its own limits: a stalled one is dropped (ERR_IPC_BACKPRESSURE) without holding up the others.
+  _flush() {
+    this._dirty = false;
+    const text = this._bcast;
+    if (text === '') return true;
+    this._bcast = '';
     let ok = true;
     const sockets = this.sockets;
-    for (let i = 0; i < sockets.length; i++) if (sockets[i].write(message) === false) ok = false;
+    for (let i = 0; i < sockets.length; i++) if (sockets[i].write(text) === false) ok = false;
     return ok;
   }
 }

@@ -269,6 +269,7 @@ class IpcSocket extends EventEmitter {
       encoding = undefined;
     }
     if (this.destroyed || this._ending) return false; // node-ipc: writes to a closed socket are lost
+    if (this._owner._bcast) this._owner._flush(); // the server's pending broadcasts go first
     if (typeof data === 'string' && encoding && encoding !== 'utf8' && encoding !== 'utf-8') data = Buffer.from(data, encoding);
     const isString = typeof data === 'string';
     if (!isString && !(data instanceof Uint8Array)) {
@@ -316,6 +317,16 @@ class IpcSocket extends EventEmitter {
     return ok;
   }
 
+  // Whether a write of `len` more units leaves the unsent bytes under the high-water mark, as
+  // write() would return (for a server's broadcast, written later in the tick). When not, the
+  // socket will emit 'drain', as after a write that returned false.
+  _canTake(len) {
+    if (this.destroyed || this._ending) return false;
+    if (this._queuedLen + this._nativeQueued + len < HWM) return true;
+    this._needDrain = true;
+    return false;
+  }
+
   // Exact check of the cap for a write of `data`; over it, the write is refused and the connection
   // closed with ERR_IPC_BACKPRESSURE. Returns true when refused.
   _overCap(data) {
@@ -344,6 +355,7 @@ class IpcSocket extends EventEmitter {
 
   _flush() {
     this._dirty = false;
+    if (this._owner._bcast) this._owner._flush(); // (then this socket's pending bytes include them)
     if (this._nid === 0 || this.destroyed || this._queuedLen === 0) return; // still resolving: flushed once attached
     let r;
     if (this._pendingBufs !== null) {
@@ -643,4 +655,4 @@ class IpcSocket extends EventEmitter {
   }
 }
 
-module.exports = { IpcSocket };
+module.exports = { IpcSocket, markDirty, HWM };
