@@ -155,3 +155,84 @@ async fn unbounded_when_none() {
     peer.destroy();
     server.shutdown().await;
 }
+
+/// `Peer::drained` waits while the peer does not read and returns once everything went out; on a
+/// peer that is destroyed with bytes unsent it fails with `Closed`; with nothing pending it
+/// returns at once.
+#[cfg(unix)]
+#[tokio::test(flavor = "current_thread")]
+async fn peer_drained_follows_the_reader() {
+    use tokio::io::AsyncReadExt;
+    let path = sock("drain");
+    let config = Config { max_pending: None, ..Config::default() };
+    let mut server = Server::serve_path(&path, &config).await.unwrap();
+    let mut reader = tokio::net::UnixStream::connect(&path).await.unwrap();
+    let peer = match bounded("connect", server.recv()).await.unwrap() {
+        ServerEvent::Connect(p) => p,
+        other => panic!("{other:?}"),
+    };
+    bounded("drained with nothing queued", peer.drained()).await.unwrap();
+    let pad = "d".repeat(64 * 1024);
+    for i in 0..32 {
+        peer.emit("big", &json!({ "i": i, "pad": pad })).unwrap();
+    }
+    let total = peer.pending_bytes();
+    assert!(total > 2 << 20);
+    let waiting = tokio::spawn({
+        let peer = peer.clone();
+        async move { peer.drained().await }
+    });
+    // Nobody reads: the socket buffers fill and the rest stays queued.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "drained() returned while the peer was not reading");
+    assert!(peer.pending_bytes() > 0);
+    // Now read everything: drained() returns, and nothing is pending.
+    let mut got = 0usize;
+    let mut buf = vec![0u8; 1 << 16];
+    while got < total {
+        got += bounded("read", reader.read(&mut buf)).await.unwrap();
+    }
+    bounded("drained", waiting).await.unwrap().unwrap();
+    assert_eq!(peer.pending_bytes(), 0);
+
+    // Destroyed with bytes unsent: Closed.
+    for i in 0..32 {
+        peer.emit("big", &json!({ "i": i, "pad": pad })).unwrap();
+    }
+    let waiting = tokio::spawn({
+        let peer = peer.clone();
+        async move { peer.drained().await }
+    });
+    tokio::task::yield_now().await;
+    peer.destroy();
+    let r = bounded("drained after destroy", waiting).await.unwrap();
+    assert!(matches!(r, Err(node_ipc_rs::ipc::Error::Closed)), "{r:?}");
+    server.shutdown().await;
+}
+
+/// `ClientHandle::drained` waits while the server does not read, and fails with `Closed` when the
+/// connection is lost for good (no retries) with bytes unsent.
+#[tokio::test(flavor = "current_thread")]
+async fn client_drained_waits_for_the_server_and_fails_when_lost() {
+    let path = sock("cdrain");
+    let accept = silent_server(&path);
+    let config = Config { max_pending: None, max_retries: Some(0), ..Config::default() };
+    let mut client = Client::connect_path(&path, &config);
+    match bounded("connect", client.recv()).await.unwrap() {
+        ClientEvent::Connect => {}
+        other => panic!("{other:?}"),
+    }
+    let pad = "c".repeat(64 * 1024);
+    for i in 0..64 {
+        client.emit("big", &json!({ "i": i, "pad": pad })).unwrap();
+    }
+    let handle = client.handle();
+    let waiting = tokio::spawn(async move { handle.drained().await });
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "drained() returned while the server was not reading");
+    accept.abort(); // the server side closes without reading: the client gives up (max_retries 0)
+    let r = bounded("drained after the connection is lost", waiting).await.unwrap();
+    assert!(matches!(r, Err(node_ipc_rs::ipc::Error::Closed)), "{r:?}");
+    drop(client);
+    let _ = std::fs::remove_file(&path);
+}

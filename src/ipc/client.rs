@@ -150,6 +150,13 @@ impl ClientHandle {
     pub fn pending_bytes(&self) -> usize {
         self.shared.out.pending()
     }
+
+    /// Waits until [`pending_bytes`](Self::pending_bytes) is 0, like waiting for Node's `'drain'`
+    /// (frames queued between connections wait for the next one). Fails with
+    /// [`Error::Closed`](crate::ipc::Error::Closed) if the client is destroyed with bytes unsent.
+    pub async fn drained(&self) -> Result<()> {
+        self.shared.out.drained().await
+    }
 }
 
 /// A node-ipc client: `ipc.connectTo()` / `ipc.connectToNet()` in Rust.

@@ -141,6 +141,8 @@ struct OutState {
     closed: bool,
     /// A send went over `max_pending`: the writer drops the connection (`ERR_IPC_BACKPRESSURE`).
     overflowed: bool,
+    /// Closed with bytes still unsent (they are dropped).
+    lost: bool,
 }
 
 /// Frames waiting to be written. `emit` appends under a short lock; the writer task swaps the whole
@@ -152,6 +154,8 @@ pub(crate) struct Outbox {
     notify: Notify,
     /// Wakes a writer that is blocked in a write when a send overflows.
     abort: Notify,
+    /// Wakes [`drained`](Self::drained) waiters: the queue emptied, or the connection closed.
+    drained: Notify,
     delimiter: Box<[u8]>,
     limits: WriteLimits,
     /// The profile's send rules.
@@ -164,6 +168,7 @@ impl Outbox {
             state: Mutex::new(OutState::default()),
             notify: Notify::new(),
             abort: Notify::new(),
+            drained: Notify::new(),
             delimiter: delimiter.into(),
             limits: WriteLimits { max_pending, ..WriteLimits::default() },
             checks,
@@ -232,9 +237,34 @@ impl Outbox {
     pub(crate) fn mark_closed(&self) {
         let mut st = self.lock();
         st.closed = true;
+        st.lost |= !st.buf.is_empty() || st.in_flight > 0;
         st.buf = Vec::new();
         drop(st);
         self.notify.notify_one();
+        self.drained.notify_waiters();
+    }
+
+    /// Waits until nothing is pending (Node's `'drain'`): `Ok` once every byte queued so far is
+    /// with the kernel, [`Error::Closed`] if the connection closed with bytes still unsent.
+    pub(crate) async fn drained(&self) -> Result<()> {
+        loop {
+            let notified = self.drained.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            {
+                let st = self.lock();
+                if st.lost {
+                    return Err(Error::Closed);
+                }
+                if st.buf.is_empty() && st.in_flight == 0 {
+                    return Ok(());
+                }
+                if st.closed {
+                    return Err(Error::Closed);
+                }
+            }
+            notified.await;
+        }
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -291,6 +321,8 @@ async fn write_loop_inner<W: AsyncWrite + Unpin>(out: &Outbox, w: &mut W, kill: 
             st.closing
         };
         if chunk.is_empty() {
+            // (also after a connection lost mid-write: the next one starts with nothing in flight)
+            out.drained.notify_waiters();
             if closing {
                 let _ = w.shutdown().await;
                 return WriteEnd::Flushed;
@@ -318,7 +350,14 @@ async fn write_loop_inner<W: AsyncWrite + Unpin>(out: &Outbox, w: &mut W, kill: 
             _ = kill.wait() => return WriteEnd::Killed,
             _ = aborted => continue, // the overflow is handled at the top of the loop
         }
-        out.lock().in_flight = 0;
+        let empty = {
+            let mut st = out.lock();
+            st.in_flight = 0;
+            st.buf.is_empty()
+        };
+        if empty {
+            out.drained.notify_waiters();
+        }
         chunk.clear();
         if chunk.capacity() > 4 << 20 {
             chunk = Vec::new();

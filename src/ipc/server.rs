@@ -131,6 +131,13 @@ impl Peer {
         self.inner.out.pending()
     }
 
+    /// Waits until [`pending_bytes`](Self::pending_bytes) is 0, like waiting for Node's `'drain'`:
+    /// a producer emits while it is under its own mark, then awaits this. Fails with
+    /// [`Error::Closed`](crate::ipc::Error::Closed) if the connection closes with bytes unsent.
+    pub async fn drained(&self) -> Result<()> {
+        self.inner.out.drained().await
+    }
+
     fn learn_id(&self, message: &Message) {
         if let Some(id) = message.data_id() {
             if id.is_empty() {
