@@ -580,6 +580,11 @@ impl Datagram {
         Ok(Datagram { sock })
     }
 
+    /// The bound socket, for a caller that drives it itself (the async Rust API's UDP server).
+    pub fn into_std(self) -> std::net::UdpSocket {
+        self.sock.into()
+    }
+
     /// Receives one datagram into `buf` (which should hold [`MAX_DATAGRAM`] bytes).
     /// `Ok(None)` when nothing is waiting.
     pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<Option<(usize, SocketAddr)>> {

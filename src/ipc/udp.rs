@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use serde::Serialize;
-use socket2::{Domain, Socket, Type};
 use tokio::net::UdpSocket;
 
 use super::conn::{decode_frames, event_queue, Checks, EventReceiver, EventSender, Incoming, Signal};
@@ -247,16 +246,9 @@ impl UdpServer {
     }
 }
 
+/// Binds as the addon's UDP servers do (`net::Datagram::bind`: nonblocking, IPv6 only for `udp6`).
 fn bind_socket(addr: SocketAddr) -> io::Result<UdpSocket> {
-    let sock = Socket::new(Domain::for_address(addr), Type::DGRAM, None)?;
-    sock.set_nonblocking(true)?;
-    #[cfg(unix)]
-    sock.set_cloexec(true)?;
-    if addr.is_ipv6() {
-        sock.set_only_v6(true)?;
-    }
-    sock.bind(&addr.into())?;
-    UdpSocket::from_std(std::net::UdpSocket::from(sock))
+    UdpSocket::from_std(crate::net::Datagram::bind(addr)?.into_std())
 }
 
 async fn recv_loop(shared: Arc<UdpShared>, checks: Arc<Checks>, tx: EventSender<UdpEvent>) {
