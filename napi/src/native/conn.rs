@@ -210,8 +210,9 @@ impl State {
             }
         }
         if events & UV_READABLE != 0 && !c.connecting && c.conn.reads_direct() {
-            // Raw mode without TLS: the bytes go straight into a Node Buffer.
-            let size = self.native.read_budget;
+            // Raw mode without TLS: the bytes go straight into a Node Buffer (of at least 4 KiB:
+            // an empty one would read as the peer's end).
+            let size = self.native.read_budget.max(4096);
             // SAFETY: env is this thread's environment; we are inside a handle scope.
             let (value, n, eof) = match unsafe { self.native.raw_spare.read(env, size, &mut c.conn) } {
                 Ok(r) => r,
