@@ -208,6 +208,41 @@ test('mutual TLS: a client certificate is required and verified', T, async () =>
   }
 });
 
+// Node's requestCert with rejectUnauthorized: false (node-ipc's TLSSocket examples): the server
+// asks for a certificate and takes any, from an unknown CA, or none.
+test('requestCert with rejectUnauthorized false: clients with any certificate, or none, are served', T, async () => {
+  const srv = newIpc('srv');
+  const clients = { good: newIpc('good'), rogue: newIpc('rogue'), none: newIpc('none') };
+  try {
+    const port = await freePort();
+    const server = await tlsServer(srv, port, {
+      private: fx('server.key'),
+      public: fx('server.pem'),
+      trustedConnections: [fx('ca.pem')],
+      requestCert: true,
+      rejectUnauthorized: false,
+    });
+    const serverErrors = [];
+    server.on('error', (e) => serverErrors.push(e.code));
+    server.on('hello', (d, socket) => server.emit(socket, 'echo', d));
+    const settings = {
+      good: { private: fx('client.key'), public: fx('client.pem'), trustedConnections: fx('ca.pem') },
+      rogue: { private: fx('rogue.key'), public: fx('rogue.pem'), trustedConnections: fx('ca.pem') },
+      none: { trustedConnections: fx('ca.pem') },
+    };
+    for (const [name, ipc] of Object.entries(clients)) {
+      const r = await within(5000, `${name} connects`, tlsClient(ipc, port, settings[name]));
+      assert.deepEqual(r.events, ['connect'], name);
+      const echoed = nextEvent(r.client, 'echo');
+      r.client.emit('hello', name);
+      assert.deepEqual(await within(5000, `${name} echo`, echoed), [name]);
+    }
+    assert.deepEqual(serverErrors, []);
+  } finally {
+    cleanup(...Object.values(clients), srv);
+  }
+});
+
 test('configuration errors are error events with codes', T, async () => {
   const srv = newIpc('srv');
   const cli = newIpc('cli');

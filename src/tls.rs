@@ -4,14 +4,17 @@
 //! chain to the given CAs (or, with none given, to the Mozilla roots Node also ships) and match the
 //! host name or IP address connected to. `reject_unauthorized: false` turns verification off, and
 //! only when the user asks for it. A server asked to `request_cert` with `reject_unauthorized`
-//! requires a client certificate signed by one of its CAs (mutual TLS).
+//! requires a client certificate signed by one of its CAs (mutual TLS); without
+//! `reject_unauthorized` it asks for one and takes any (or none), as Node does.
 
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
 use rustls::server::WebPkiClientVerifier;
+use rustls::DistinguishedName;
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme};
 
 /// TLS settings for one endpoint (PEM contents, not paths).
@@ -112,14 +115,16 @@ pub fn server_config(opts: &TlsOptions) -> Result<Arc<ServerConfig>, TlsConfigEr
     let builder = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsConfigError(e.to_string()))?;
-    let builder = if opts.request_cert {
+    let builder = if opts.request_cert && !opts.reject_unauthorized {
+        // Node: the certificate is asked for, and any certificate (or none) is accepted.
+        builder.with_client_cert_verifier(Arc::new(AcceptAnyClient(provider())))
+    } else if opts.request_cert {
         if opts.ca.is_empty() {
             return Err(TlsConfigError(
                 "requestCert needs the CAs that sign client certificates (tls.ca or tls.trustedConnections)".into(),
             ));
         }
         let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots(opts)?), provider());
-        let verifier = if opts.reject_unauthorized { verifier } else { verifier.allow_unauthenticated() };
         builder.with_client_cert_verifier(verifier.build().map_err(|e| TlsConfigError(format!("ca: {e}")))?)
     } else {
         builder.with_no_client_auth()
@@ -176,6 +181,57 @@ impl ServerCertVerifier for AcceptAnyServer {
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A server's `requestCert` with `rejectUnauthorized: false`: a client certificate is asked for and
+/// any certificate, or none, is accepted, as in Node (the client must still prove it holds the
+/// key of the certificate it sends).
+#[derive(Debug)]
+struct AcceptAnyClient(Arc<rustls::crypto::CryptoProvider>);
+
+impl ClientCertVerifier for AcceptAnyClient {
+    fn offer_client_auth(&self) -> bool {
+        true
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        Ok(ClientCertVerified::assertion())
     }
 
     fn verify_tls12_signature(

@@ -195,6 +195,19 @@ fn mutual_tls_requires_a_client_certificate() {
     assert_eq!(handshake(&mut c, &mut s), (None, None));
 }
 
+/// Node's `requestCert` with `rejectUnauthorized: false`: a certificate is asked for and any is
+/// taken (one from an unknown CA), or none; no CA is needed.
+#[test]
+fn request_cert_without_verification_takes_any_client_certificate() {
+    let lax = TlsOptions { request_cert: true, reject_unauthorized: false, ..server_tls() };
+    let bare = TlsOptions { ca: vec![fixture("ca.pem")], reject_unauthorized: true, ..Default::default() };
+    let rogue = TlsOptions { cert: Some(fixture("rogue.pem")), key: Some(fixture("rogue.key")), ..bare.clone() };
+    let (mut c, mut s, _l) = tls_pair(lax.clone(), rogue, "localhost");
+    assert_eq!(handshake(&mut c, &mut s), (None, None));
+    let (mut c, mut s, _l) = tls_pair(lax, bare, "localhost");
+    assert_eq!(handshake(&mut c, &mut s), (None, None));
+}
+
 #[test]
 fn tls_server_without_key_is_a_configuration_error() {
     let e = tls::server_config(&TlsOptions::default()).unwrap_err();

@@ -52,7 +52,7 @@ pub struct TlsConfig {
     /// `rejectUnauthorized`: verify the peer (default `true`).
     pub reject_unauthorized: bool,
     /// `requestCert` (server): ask clients for a certificate; with `reject_unauthorized`, require
-    /// one signed by `ca`/`trusted_connections`.
+    /// one signed by `ca`/`trusted_connections`, without it take any certificate or none (Node).
     pub request_cert: bool,
     /// `servername` (client): the name to verify instead of the host connected to.
     pub servername: Option<String>,
