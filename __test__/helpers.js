@@ -227,12 +227,15 @@ const fixture = (name) => path.join(__dirname, 'fixtures', name);
 
 /**
  * Runs `body` in a child Node process after `const ipc = require(<node-ipc-rs>)` (silent); its
- * stdout is collected. `exited` resolves with { code, signal, out }; the caller kills `child`.
+ * stdout is collected (`env`: variables to add to its environment). `exited` resolves with { code, signal, out }; the caller kills `child`.
  */
-function runScript(body) {
+function runScript(body, env) {
   const { spawn } = require('node:child_process');
   const script = `const ipc = require(${JSON.stringify(ROOT)}); ipc.config.silent = true;\n${body}`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: env ? { ...process.env, ...env } : process.env,
+  });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   const exited = new Promise((r) => child.on('exit', (code, signal) => r({ code, signal, out })));

@@ -5,7 +5,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { newIpc, tmpSock, startLocalServer, connectLocal, cleanup, until, rawPeer } = require('./helpers.js');
+const { newIpc, tmpSock, startLocalServer, connectLocal, cleanup, until, rawPeer, runScript, within } = require('./helpers.js');
 
 const T = { timeout: 10000 };
 
@@ -232,3 +232,71 @@ test('raw: each received Buffer holds only its own bytes, however the read fille
     cleanup(srv);
   }
 });
+
+// A child process serves raw mode to a node:net peer that sends 8 MiB of known bytes in 64 KiB
+// writes, then 8 MiB of 0xee, forcing garbage collections as it goes. The server keeps every
+// other Buffer it receives. The native transport reads into blocks that come back for later
+// reads once V8 frees the Buffer over them: a block reused while a kept Buffer still uses it
+// would show the 0xee bytes (or later bytes of the pattern) in that Buffer.
+const KEPT_BYTES_SCRIPT = (sock) => `
+const net = require('node:net');
+require('node:v8').setFlagsFromString('--expose-gc');
+const gc = require('node:vm').runInNewContext('gc');
+const CH = 65536, N = 128;
+const pat = (off, len) => {
+  const b = Buffer.allocUnsafe(len);
+  for (let j = 0; j < len; j++) b[j] = ((off + j) * 31 + ((off + j) >>> 9)) & 0xff;
+  return b;
+};
+ipc.config.rawBuffer = true;
+ipc.config.id = 's';
+const kept = [];
+let got = 0, n = 0, big = 0;
+const tick = () => new Promise((r) => setImmediate(r));
+ipc.serve(${JSON.stringify(sock)}, () => {
+  ipc.server.on('data', (b) => {
+    if (b.length >= CH / 2) big++;
+    if (n++ % 2 === 0) kept.push([got, b]);
+    got += b.length;
+  });
+  const c = net.connect(${JSON.stringify(sock)}, async () => {
+    let sent = 0;
+    const send = async (buf) => {
+      c.write(buf);
+      sent += buf.length;
+      while (got < sent) await tick();
+    };
+    const fill = Buffer.alloc(CH, 0xee);
+    for (let i = 0; i < 2 * N; i++) {
+      await send(i < N ? pat(sent, CH) : fill);
+      if (i % 8 === 7) { gc(); await tick(); await tick(); }
+    }
+    const first = kept.filter(([off]) => off < N * CH);
+    const bad = first.filter(([off, b]) => !b.equals(pat(off, b.length))).length;
+    console.log(JSON.stringify({ kept: first.length, bad, big, got }));
+    c.destroy();
+    ipc.server.stop();
+  });
+});
+ipc.server.start();
+`;
+
+for (const [name, env] of [
+  ['', undefined],
+  [' (Node Buffers: where Node-API refuses external ones, as in Electron)', { NIRS_NO_EXTERNAL_BUFFERS: '1' }],
+]) {
+  test(`raw: received Buffers keep their bytes while later reads reuse freed memory${name}`, T, async () => {
+    const { child, exited } = runScript(KEPT_BYTES_SCRIPT(tmpSock()), env);
+    try {
+      const { code, out } = await within(9000, 'the child', exited);
+      assert.equal(code, 0);
+      const r = JSON.parse(out);
+      assert.equal(r.got, 2 * 128 * 65536);
+      assert.equal(r.bad, 0, `${r.bad} of ${r.kept} kept Buffers changed`);
+      assert.ok(r.kept >= 32, `kept ${r.kept}`);
+      assert.ok(r.big >= 32, `only ${r.big} reads of at least half a block`);
+    } finally {
+      child.kill();
+    }
+  });
+}

@@ -1,11 +1,14 @@
 //! Stream connections (client and accepted): reading, framing into one JSON array per read,
 //! writing, closing.
 
+use std::ffi::c_void;
 use std::io;
+use std::mem::MaybeUninit;
 use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::os::raw::c_int;
 use std::ptr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use napi::bindgen_prelude::*;
@@ -46,68 +49,161 @@ pub(crate) struct Conn {
     pub(crate) types: TypeTable,
 }
 
-/// The Node Buffer that the next raw-mode read (without TLS) goes into, so that received bytes
-/// reach JS without a copy: a read that fills at least half of it hands JS the Buffer itself (JS
-/// trims it to the bytes read; at most half of it is idle memory) and the next read allocates a
-/// new one; a shorter read is copied into a Buffer of its own and this one is kept.
+/// Where raw-mode reads (without TLS) go, so that received bytes reach JS without a copy and
+/// without fresh memory per read.
+///
+/// A read goes into a block of our own; a read that fills at least half of it is handed to JS
+/// as an external Buffer over the block (its length the bytes read: at most half of the block is
+/// idle memory), and when V8 frees that Buffer the block comes back to a pool for a later read.
+/// A shorter read is copied into a Buffer of its own and the block is kept. Blocks from the
+/// pool are memory this process has touched already: a Buffer per read from the allocator was
+/// often memory the allocator had just handed back to the kernel, so every read page-faulted on
+/// fresh pages (up to half of a raw echo's CPU time).
+///
+/// Where Node-API refuses external Buffers (Electron, whose V8 sandbox forbids them) reads go
+/// into a Node Buffer instead (`spare`), handed over in the same way.
 pub(crate) struct RawSpare {
-    /// A reference that keeps the Buffer alive while it waits (null: none yet).
-    buf: sys::napi_ref,
-    /// Its bytes and their number.
+    /// The block the next read goes into.
+    block: Option<Block>,
+    /// Blocks JS has let go of.
+    pool: Arc<Pool>,
+    /// Node-API refused an external Buffer: use `spare`.
+    no_external: bool,
+    /// The fallback's Node Buffer (a reference that keeps it alive; null: none yet), its bytes
+    /// and their number.
+    spare: sys::napi_ref,
     data: *mut u8,
     len: usize,
 }
 
-impl Default for RawSpare {
-    fn default() -> Self {
-        RawSpare { buf: ptr::null_mut(), data: ptr::null_mut(), len: 0 }
+type Block = Box<[MaybeUninit<u8>]>;
+
+/// Free read blocks of one size, kept up to a bound.
+pub(crate) struct Pool {
+    size: usize,
+    free: Mutex<Vec<Block>>,
+}
+
+/// Most bytes of free blocks a pool keeps (per JS thread that reads raw): 64 blocks of the
+/// default 64 KiB. V8 frees raw Buffers soon enough that, in a 1 GiB raw echo here, a 4 MiB pool
+/// gave as few page faults and as much throughput as a 64 MiB one; 1 MiB gave less.
+const POOL_BYTES: usize = 4 << 20;
+
+impl Pool {
+    fn take(&self) -> Block {
+        if let Some(b) = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return b;
+        }
+        Box::new_uninit_slice(self.size)
+    }
+
+    fn give(&self, b: Block) {
+        let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        if (free.len() + 1) * self.size <= POOL_BYTES {
+            free.push(b);
+        }
     }
 }
 
+/// A raw Buffer's finalizer: its block goes back to the pool.
+unsafe extern "C" fn give_back(_env: sys::napi_env, data: *mut c_void, hint: *mut c_void) {
+    // SAFETY: `hint` is the `Arc::into_raw` and `data` the `Box::into_raw` of `RawSpare::read`;
+    // Node-API calls this once per Buffer.
+    let pool = Arc::from_raw(hint as *const Pool);
+    let block = Box::from_raw(ptr::slice_from_raw_parts_mut(data as *mut MaybeUninit<u8>, pool.size));
+    pool.give(block);
+}
+
 impl RawSpare {
-    /// Reads what `conn` has, up to `size` bytes. Returns the Buffer (null when nothing arrived),
-    /// how many of its bytes were read, and whether the peer ended.
+    /// Reads of `size` bytes; `no_external`: use Node Buffers from the start (tests of that path
+    /// set NIRS_NO_EXTERNAL_BUFFERS).
+    pub(crate) fn new(size: usize, no_external: bool) -> RawSpare {
+        RawSpare {
+            block: None,
+            pool: Arc::new(Pool { size, free: Mutex::new(Vec::new()) }),
+            no_external,
+            spare: ptr::null_mut(),
+            data: ptr::null_mut(),
+            len: 0,
+        }
+    }
+
+    /// Reads what `conn` has, up to the block size. Returns the Buffer (null when nothing
+    /// arrived), how many bytes were read (the Buffer may be longer: JS trims it), and whether
+    /// the peer ended.
     ///
     /// # Safety
     /// `env` is this thread's environment, inside a handle scope.
     pub(crate) unsafe fn read(
         &mut self,
         env: sys::napi_env,
-        size: usize,
         conn: &mut Connection,
     ) -> io::Result<(sys::napi_value, usize, bool)> {
-        if self.buf.is_null() || self.len != size {
-            self.release(env);
+        if self.no_external {
+            return self.read_spare(env, conn);
+        }
+        let mut block = self.block.take().unwrap_or_else(|| self.pool.take());
+        let (n, eof) = match conn.read_into(&mut block) {
+            Ok(r) => r,
+            Err(e) => {
+                self.block = Some(block);
+                return Err(e);
+            }
+        };
+        let mut value = ptr::null_mut();
+        if n == 0 {
+            self.block = Some(block);
+            return Ok((value, 0, eof));
+        }
+        if 2 * n >= block.len() {
+            let hint = Arc::into_raw(self.pool.clone());
+            let data = Box::into_raw(block);
+            let status =
+                sys::napi_create_external_buffer(env, n, data.cast(), Some(give_back), hint as *mut c_void, &mut value);
+            if status == sys::Status::napi_ok {
+                return Ok((value, n, eof));
+            }
+            // Refused: take the block back and copy from now on.
+            drop(Arc::from_raw(hint));
+            block = Box::from_raw(data);
+            self.no_external = true;
+        }
+        check(sys::napi_create_buffer_copy(env, n, block.as_ptr().cast(), ptr::null_mut(), &mut value));
+        self.block = Some(block);
+        Ok((value, n, eof))
+    }
+
+    /// [`read`](Self::read) into a Node Buffer: a read that fills at least half of it hands JS
+    /// the Buffer itself and the next read allocates a new one.
+    unsafe fn read_spare(
+        &mut self,
+        env: sys::napi_env,
+        conn: &mut Connection,
+    ) -> io::Result<(sys::napi_value, usize, bool)> {
+        if self.spare.is_null() {
             let mut data = ptr::null_mut();
             let mut value = ptr::null_mut();
-            check(sys::napi_create_buffer(env, size, &mut data, &mut value));
-            check(sys::napi_create_reference(env, value, 1, &mut self.buf));
+            check(sys::napi_create_buffer(env, self.pool.size, &mut data, &mut value));
+            check(sys::napi_create_reference(env, value, 1, &mut self.spare));
             self.data = data.cast();
-            self.len = size;
+            self.len = self.pool.size;
         }
         // SAFETY: the Buffer's backing store is `len` bytes that never move while it lives, and
         // JS cannot reach it while only this reference holds it.
-        let dst = std::slice::from_raw_parts_mut(self.data.cast::<std::mem::MaybeUninit<u8>>(), self.len);
+        let dst = std::slice::from_raw_parts_mut(self.data.cast::<MaybeUninit<u8>>(), self.len);
         let (n, eof) = conn.read_into(dst)?;
         let mut value = ptr::null_mut();
         if n == 0 {
             return Ok((value, 0, eof));
         }
         if 2 * n >= self.len {
-            check(sys::napi_get_reference_value(env, self.buf, &mut value));
-            check(sys::napi_delete_reference(env, self.buf));
-            *self = RawSpare::default();
+            check(sys::napi_get_reference_value(env, self.spare, &mut value));
+            check(sys::napi_delete_reference(env, self.spare));
+            self.spare = ptr::null_mut();
         } else {
             check(sys::napi_create_buffer_copy(env, n, self.data.cast(), ptr::null_mut(), &mut value));
         }
         Ok((value, n, eof))
-    }
-
-    unsafe fn release(&mut self, env: sys::napi_env) {
-        if !self.buf.is_null() {
-            check(sys::napi_delete_reference(env, self.buf));
-        }
-        *self = RawSpare::default();
     }
 }
 
@@ -210,11 +306,9 @@ impl State {
             }
         }
         if events & UV_READABLE != 0 && !c.connecting && c.conn.reads_direct() {
-            // Raw mode without TLS: the bytes go straight into a Node Buffer (of at least 4 KiB:
-            // an empty one would read as the peer's end).
-            let size = self.native.read_budget.max(4096);
+            // Raw mode without TLS: the bytes go straight into the Buffer JS gets (RawSpare).
             // SAFETY: env is this thread's environment; we are inside a handle scope.
-            let (value, n, eof) = match unsafe { self.native.raw_spare.read(env, size, &mut c.conn) } {
+            let (value, n, eof) = match unsafe { self.native.raw_spare.read(env, &mut c.conn) } {
                 Ok(r) => r,
                 Err(e) => return self.fail_conn(id, &e, evs),
             };

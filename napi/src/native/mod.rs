@@ -44,10 +44,15 @@ pub(crate) struct Scratch {
 
 impl Scratch {
     pub(crate) fn new() -> Scratch {
+        let read_budget = std::env::var("NIRS_READ_BUDGET").ok().and_then(|v| v.parse().ok()).unwrap_or(READ_BUDGET);
         Scratch {
-            read_budget: std::env::var("NIRS_READ_BUDGET").ok().and_then(|v| v.parse().ok()).unwrap_or(READ_BUDGET),
+            read_budget,
             dgram_buf: Vec::new(),
-            raw_spare: conn::RawSpare::default(),
+            // (at least 4 KiB: an empty read would look like the peer's end)
+            raw_spare: conn::RawSpare::new(
+                read_budget.max(4096),
+                std::env::var_os("NIRS_NO_EXTERNAL_BUFFERS").is_some_and(|v| v == "1"),
+            ),
         }
     }
 }
