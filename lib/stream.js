@@ -17,7 +17,6 @@
 // existing streams (connectToStream/serveStream), and wherever `config.transport === 'stream'` or
 // the environment variable NODE_IPC_RS_TRANSPORT=stream asks for it.
 
-const cluster = require('node:cluster');
 const fs = require('node:fs');
 const net = require('node:net');
 const { Duplex } = require('node:stream');
@@ -32,12 +31,21 @@ const WINDOWS = process.platform === 'win32';
  * `config.transport`: 'stream' forces it, 'native' asks for the native transport where it exists;
  * unset (node-ipc has no such key) means NODE_IPC_RS_TRANSPORT, then automatic.
  */
+/**
+ * Whether this process is a cluster worker. Only a process forked with an IPC channel can be one;
+ * elsewhere node:cluster is not loaded (it would add about 2 MB to the process's RSS), and in a
+ * worker Node has loaded it already.
+ */
+function isClusterWorker() {
+  return process.channel !== undefined && require('node:cluster').isWorker;
+}
+
 function useStream(config, role) {
   if (WINDOWS) return true; // the native transport polls Unix file descriptors
   const choice = config.transport || process.env.NODE_IPC_RS_TRANSPORT;
   if (choice === 'stream') return true;
   if (choice === 'native') return false;
-  return role === 'server' && cluster.isWorker;
+  return role === 'server' && isClusterWorker();
 }
 
 /** The path a local socket really has here: node-ipc's pipe name on Windows (core rule). */
@@ -415,7 +423,7 @@ function listenStream(server, port) {
     const path = localPath(server.path);
     if (WINDOWS)
       server.path = path; // node-ipc shows the pipe name it listens on
-    else if (config.unlink && !cluster.isWorker) removeStaleSocket(path);
+    else if (config.unlink && !isClusterWorker()) removeStaleSocket(path);
     srv.listen({ path, readableAll: !!config.readableAll, writableAll: !!config.writableAll });
   } else {
     srv.listen(port, server.path);
