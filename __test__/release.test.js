@@ -61,6 +61,15 @@ test('actionlint fails a broken workflow (the check can fail)', async () => {
   }
 });
 
+test('every action the workflow uses is pinned to a full commit SHA, its tag in a comment', () => {
+  const uses = fs
+    .readFileSync(WORKFLOW, 'utf8')
+    .split('\n')
+    .filter((l) => /^\s*(- )?uses:/.test(l));
+  assert.ok(uses.length > 0);
+  for (const line of uses) assert.match(line, /uses: [\w.-]+\/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*$/, line);
+});
+
 test('the build job builds exactly napi.targets, and every target is tested', () => {
   const built = listed(job('build'), 'target');
   assert.deepStrictEqual([...built].sort(), [...pkg.napi.targets].sort());
