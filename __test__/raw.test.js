@@ -5,7 +5,20 @@
 
 const test = require('node:test');
 const assert = require('node:assert/strict');
-const { newIpc, tmpSock, startLocalServer, connectLocal, cleanup, until, rawPeer, runScript, within } = require('./helpers.js');
+const {
+  newIpc,
+  tmpSock,
+  freePort,
+  startLocalServer,
+  startTcpServer,
+  connectLocal,
+  connectTcp,
+  cleanup,
+  until,
+  rawPeer,
+  runScript,
+  within,
+} = require('./helpers.js');
 
 const T = { timeout: 10000 };
 
@@ -89,23 +102,27 @@ test('server -> client: emit(socket, payload) and broadcast(payload), exact byte
   }
 });
 
-test('raw: a large payload arrives complete and in order (in transport-sized pieces)', T, async () => {
-  const [srv, cli] = rawPair('utf8');
-  const sock = tmpSock();
-  try {
-    const server = await startLocalServer(srv, sock);
-    const chunks = [];
-    server.on('data', (b) => chunks.push(b));
-    const client = await connectLocal(cli, 's', sock);
-    const big = Buffer.alloc(3 * 1024 * 1024);
-    for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
-    client.emit(big);
-    await until(() => chunks.reduce((n, c) => n + c.length, 0) === big.length, 'all bytes');
-    assert.ok(Buffer.concat(chunks).equals(big));
-  } finally {
-    cleanup(cli, srv);
-  }
-});
+for (const transport of ['unix', 'tcp']) {
+  // (over TCP a readiness event may read several blocks: see RAW_TCP_READS)
+  test(`raw: a large payload arrives complete and in order (in transport-sized pieces; ${transport})`, T, async () => {
+    const [srv, cli] = rawPair('utf8');
+    const sock = tmpSock();
+    try {
+      const port = transport === 'tcp' ? await freePort() : 0;
+      const server = transport === 'tcp' ? await startTcpServer(srv, port) : await startLocalServer(srv, sock);
+      const chunks = [];
+      server.on('data', (b) => chunks.push(b));
+      const client = transport === 'tcp' ? await connectTcp(cli, 's', port) : await connectLocal(cli, 's', sock);
+      const big = Buffer.alloc(3 * 1024 * 1024);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 31 + (i >>> 12)) & 0xff;
+      client.emit(big);
+      await until(() => chunks.reduce((n, c) => n + c.length, 0) === big.length, 'all bytes');
+      assert.ok(Buffer.concat(chunks).equals(big));
+    } finally {
+      cleanup(cli, srv);
+    }
+  });
+}
 
 test('raw: no framing — frames are not parsed, delimiters pass through', T, async () => {
   const [srv] = rawPair('utf8');

@@ -497,7 +497,7 @@ class IpcSocket extends EventEmitter {
     return this;
   }
 
-  // Stops reading: nothing more is delivered (beyond the read being dispatched), the kernel's
+  // Stops reading: nothing more is delivered (beyond the reads being dispatched), the kernel's
   // buffers fill and the peer's writes back up. resume() delivers what waited, in order.
   pause() {
     this._paused = true;
