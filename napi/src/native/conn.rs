@@ -69,8 +69,8 @@ const RAW_TCP_READS: usize = 4;
 /// A shorter read is copied into a Buffer of its own and the block is kept.
 ///
 /// Measured in a 1 GiB raw echo (64 KiB chunks): with a Node Buffer per read each process took
-/// 13k-147k page faults, varying run to run as glibc handed freed Buffers back to the kernel and
-/// took them again; with blocks, 11k-26k. V8 frees Buffers in batches of hundreds (a scavenge once
+/// 12.6k-72k page faults, varying run to run as glibc handed freed Buffers back to the kernel and
+/// took them again; with blocks, 9.9k-27.7k (bench/results/raw-cpu-2026-11-30.txt). V8 frees Buffers in batches of hundreds (a scavenge once
 /// ~32 MiB of them accumulate; see `nudge_gc`), so the pool, bounded at 4 MiB, takes back about
 /// one block in eight and the rest return to the allocator; a 64 MiB pool took back nearly all of
 /// them but was no faster.
@@ -149,6 +149,11 @@ impl RawSpare {
         }
     }
 
+    /// Bytes per read.
+    pub(crate) fn block_size(&self) -> usize {
+        self.pool.size
+    }
+
     /// Reads what `conn` has, up to the block size. Returns the Buffer (null when nothing
     /// arrived), how many bytes were read (the Buffer may be longer: JS trims it), and whether
     /// the peer ended.
@@ -185,10 +190,12 @@ impl RawSpare {
                 self.nudge_gc(env);
                 return Ok((value, n, eof));
             }
-            // Refused: take the block back and copy from now on.
+            // Refused: take the block back, copy this read and use Node Buffers from now on.
             drop(Arc::from_raw(hint));
-            block = Box::from_raw(data);
+            let block = Box::from_raw(data);
             self.no_external = true;
+            check(sys::napi_create_buffer_copy(env, n, block.as_ptr().cast(), ptr::null_mut(), &mut value));
+            return Ok((value, n, eof));
         }
         check(sys::napi_create_buffer_copy(env, n, block.as_ptr().cast(), ptr::null_mut(), &mut value));
         self.block = Some(block);
@@ -365,7 +372,7 @@ impl State {
                     self.remove_conn(id);
                     return;
                 }
-                if n < self.native.read_budget {
+                if n < self.native.raw_spare.block_size() {
                     break;
                 }
             }
