@@ -227,7 +227,8 @@ const fixture = (name) => path.join(__dirname, 'fixtures', name);
 
 /**
  * Runs `body` in a child Node process after `const ipc = require(<node-ipc-rs>)` (silent); its
- * stdout is collected (`env`: variables to add to its environment). `exited` resolves with { code, signal, out }; the caller kills `child`.
+ * stdout is collected (`env`: variables to add to its environment). `exited` resolves with
+ * { code, signal, out }; the caller kills `child`.
  */
 function runScript(body, env) {
   const { spawn } = require('node:child_process');

@@ -7,7 +7,7 @@
 //   node bench/raw-cpu.js unix|tcp <server impl> <client impl> [runs]
 //
 // impl: node-ipc-rs, node-ipc-12, node-ipc-14, net-naive (bench/raw.js) or tokio
-// (examples/bench_tokio_echo.rs; build it first: cargo build --release --example bench_tokio_echo).
+// (examples/bench_tokio_echo.rs, built on demand as bench/run.js builds it).
 // Linux only. The environment passes through, so NIRS_NO_EXTERNAL_BUFFERS=1 (raw reads into Node
 // Buffers, the path used where external buffers are refused) can be compared with the default.
 
@@ -16,8 +16,9 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const ROOT = path.join(__dirname, '..');
-const TOKIO = path.join(ROOT, 'target', 'release', 'examples', 'bench_tokio_echo');
+const { ROOT, cargoExample } = require('./procs.js');
+
+const TOKIO = cargoExample('bench_tokio_echo', () => [path.join(ROOT, 'examples', 'bench_tokio_echo.rs')]);
 const [transport, serverImpl, clientImpl, runsArg] = process.argv.slice(2);
 if (!['unix', 'tcp'].includes(transport) || !serverImpl || !clientImpl) {
   process.stderr.write('usage: node bench/raw-cpu.js unix|tcp <server impl> <client impl> [runs]\n');
@@ -32,7 +33,7 @@ function stat(pid) {
 }
 
 function command(impl, role, address, extra) {
-  if (impl === 'tokio') return [TOKIO, 'raw', role, transport, address, ...extra];
+  if (impl === 'tokio') return [TOKIO.bin, 'raw', role, transport, address, ...extra];
   return [process.execPath, path.join(__dirname, 'raw.js'), impl, role, transport, address, ...extra];
 }
 
@@ -72,6 +73,7 @@ function once() {
 }
 
 async function main() {
+  if (serverImpl === 'tokio' || clientImpl === 'tokio') TOKIO.prepare({ build: true });
   const f = (x) => x.toFixed(2);
   for (let i = 0; i < runs; i++) {
     const r = await once();

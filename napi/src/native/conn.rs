@@ -96,7 +96,7 @@ pub(crate) struct RawSpare {
 type Block = Box<[MaybeUninit<u8>]>;
 
 /// Free read blocks of one size, kept up to a bound.
-pub(crate) struct Pool {
+struct Pool {
     size: usize,
     free: Mutex<Vec<Block>>,
 }
