@@ -197,6 +197,39 @@ test('a peer killed mid-frame: ERR_IPC_INCOMPLETE_FRAME, then socket.disconnecte
   }
 });
 
+// A read whose frames all use names the connection already accepted skips the per-message look
+// (lib/frames.js acceptedPairs): a refused name arriving in node-ipc's split layout in a later
+// read must still be caught, and reads after it still checked and delivered.
+test('an Object.prototype name in a later read is still refused, reads after it delivered', T, async () => {
+  const srv = newIpc('s');
+  const sock = tmpSock();
+  let peer;
+  try {
+    const server = await startLocalServer(srv, sock);
+    const errors = [];
+    const good = [];
+    server.on('error', (e) => errors.push([e.code, e.response]));
+    server.on('ok', (d) => good.push(d));
+    server.on('constructor', () => good.push('constructor handler ran'));
+    peer = await rawPeer(sock);
+    peer.write('{"type":"ok","data":1}\f{"type":"ok","data":2}\f');
+    await until(() => good.length === 2, 'the first read');
+    peer.write('{"type":"ok","data":3}\f{"type":"constructor","data":{"x":1}}\f{"type":"ok","data":4}\f');
+    await until(() => good.length === 4, 'the read with the refused name');
+    peer.write('{"type":"ok","data":5}\f{"type":"constructor","data":2}\f');
+    peer.write('{"type":"ok","data":6}\f');
+    await until(() => good.length === 6 && errors.length === 2, 'the reads after it');
+    assert.deepEqual(good, [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual(errors, [
+      ['ERR_IPC_INVALID_EVENT', '{"type":"constructor","data":{"x":1}}'],
+      ['ERR_IPC_INVALID_EVENT', '{"type":"constructor","data":2}'],
+    ]);
+  } finally {
+    if (peer) peer.destroy();
+    cleanup(srv);
+  }
+});
+
 test('client side: bad frames from a server are error events; good ones still arrive', T, async () => {
   const sock = tmpSock();
   const cli = newIpc('c');

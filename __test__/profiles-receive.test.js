@@ -193,6 +193,25 @@ for (const [title, config, bytes, code, before] of VIOLATIONS) {
   });
 }
 
+// Names are checked once, when a read first brings them (lib/frames.js acceptedPairs): a name
+// the profile refuses in a later read still ends the connection, after the frames before it.
+test('server, guarded: a refused name in a later read, after accepted ones', T, async () => {
+  const s = await serverWithPeer({ parser: 'guarded' });
+  try {
+    s.peer.write(`${ok(1)}${ok(2)}`);
+    await until(() => s.log.filter((e) => e[0] === 'ok').length === 2, 'the first read');
+    s.peer.write(`${ok(3)}{"type":"error","data":{}}\f${ok(4)}`);
+    await until(() => names(s.log).includes('close'), 'close', 5000);
+    assert.deepEqual(
+      s.log.filter((e) => e[0] === 'ok').map((e) => e[1]),
+      [1, 2, 3],
+    );
+    assert.equal(s.log.find((e) => e[0] === 'error')[1].code, 'ERR_IPC_RESERVED_EVENT');
+  } finally {
+    s.cleanup();
+  }
+});
+
 for (const [title, config, bytes, expected] of ACCEPTED) {
   const types = [...new Set(expected.map((e) => e[0]))];
   const skip = WINDOWS && config.parser === 'assured' && 'assured cannot serve a Windows named pipe';

@@ -169,14 +169,14 @@ class Client extends PubSub {
     return this.socket ? this.socket.write(message) : false;
   }
 
-  _socketFrames(socket, text, count, exact) {
+  _socketFrames(socket, text, count, whole) {
     const profile = this._profile;
     if (profile.legacy) {
-      dispatchBatch(text, count, this, socket, binding.batchFrames, exact);
+      dispatchBatch(text, count, this, socket, binding.batchFrames, whole);
       if (this.config.sync && count > 0) this.queue.next();
       return;
     }
-    dispatchChecked(text, count, this, socket, binding.batchFrames, exact, profile.rules);
+    dispatchChecked(text, count, this, socket, binding.batchFrames, whole, profile.rules);
   }
 
   _socketData(socket, buf) {

@@ -89,14 +89,16 @@ function addTypes(types, added) {
  * JSON.parse decodes the whole read.
  *
  * The array stands for the frames only when the addon found every piece to be structurally one
- * JSON value (`exact`, node_ipc_rs::jsonscan), otherwise a frame ending inside a string could
- * merge with its neighbour into messages nobody sent; and it must parse into `count` pairs. Then
- * every message must pass `msgOk` (whole frames) or `nameOk` (split frames: checked once per
- * name and connection, cached in `socket._typeOk`). Returns the parsed list, or null: decode the
- * frames one by one.
+ * JSON value (`whole` is then how many frames it holds whole, otherwise -1), otherwise a frame
+ * ending inside a string could merge with its neighbour into messages nobody sent; and it must
+ * parse into `count` pairs. Then every message must pass `msgOk` (whole frames) or `nameOk`
+ * (split frames). Names are checked once each, when a batch first brings them
+ * (`socket._typeOk[n]`; `socket._namesOk` stays true while every name has passed), so a batch
+ * with no whole frame on a connection whose names all passed needs no look at its messages.
+ * Returns the parsed list, or null: decode the frames one by one.
  */
-function acceptedPairs(text, count, exact, socket, msgOk, nameOk, rules) {
-  if (exact !== true) return null;
+function acceptedPairs(text, count, whole, socket, msgOk, nameOk, rules) {
+  if (whole < 0) return null;
   let list;
   try {
     list = JSON.parse(text);
@@ -105,17 +107,24 @@ function acceptedPairs(text, count, exact, socket, msgOk, nameOk, rules) {
   }
   if (list.length !== 2 * count) return null;
   const ok = socket._typeOk;
+  if (ok.length < socket._types.length) checkNames(socket, nameOk, rules);
+  if (whole === 0 && socket._namesOk) return list;
   for (let i = 0; i < list.length; i += 2) {
     const n = list[i];
-    if (n >= 0) {
-      let v = ok[n];
-      if (v === undefined) v = ok[n] = nameOk(rules, socket._types[n]);
-      if (!v) return null;
-    } else if (!msgOk(rules, list[i + 1])) {
-      return null;
-    }
+    if (n >= 0 ? ok[n] !== true : !msgOk(rules, list[i + 1])) return null;
   }
   return list;
+}
+
+// Checks the names added to a connection's table since the last batch (the table only grows).
+function checkNames(socket, nameOk, rules) {
+  const types = socket._types;
+  const ok = socket._typeOk;
+  for (let n = ok.length; n < types.length; n++) {
+    const v = nameOk(rules, types[n]);
+    ok.push(v);
+    if (!v) socket._namesOk = false;
+  }
 }
 
 function dispatchPairs(list, types, target, extra) {
@@ -144,8 +153,8 @@ function legacyNameOk(_rules, type) {
  * path does not apply, the frames are fetched one by one and decoded separately, so every bad
  * frame gets its own error and every good one is still delivered. `extra` is the connection.
  */
-function dispatchBatch(text, count, target, extra, fetchFrames, exact) {
-  const list = acceptedPairs(text, count, exact, extra, legacyMessageOk, legacyNameOk, null);
+function dispatchBatch(text, count, target, extra, fetchFrames, whole) {
+  const list = acceptedPairs(text, count, whole, extra, legacyMessageOk, legacyNameOk, null);
   if (list !== null) dispatchPairs(list, extra._types, target, extra);
   else dispatchFrameList(fetchFrames(), target, extra);
 }
@@ -174,8 +183,8 @@ function dispatchFrameList(frames, target, extra) {
  * the batch with `target._protocolFailure(extra, error)`. The frames before it are dispatched,
  * the ones after it are not (node-ipc 14's order).
  */
-function dispatchChecked(text, count, target, extra, fetchFrames, exact, rules) {
-  const list = acceptedPairs(text, count, exact, extra, messageOk, nameOk, rules);
+function dispatchChecked(text, count, target, extra, fetchFrames, whole, rules) {
+  const list = acceptedPairs(text, count, whole, extra, messageOk, nameOk, rules);
   if (list !== null) {
     dispatchPairs(list, extra._types, target, extra);
     return;

@@ -437,10 +437,10 @@ class Server extends PubSub {
     this.publish('close', hadError);
   }
 
-  _socketFrames(socket, text, count, exact) {
+  _socketFrames(socket, text, count, whole) {
     const profile = this._profile;
-    if (profile.legacy) dispatchBatch(text, count, this, socket, binding.batchFrames, exact);
-    else dispatchChecked(text, count, this, socket, binding.batchFrames, exact, profile.rules);
+    if (profile.legacy) dispatchBatch(text, count, this, socket, binding.batchFrames, whole);
+    else dispatchChecked(text, count, this, socket, binding.batchFrames, whole, profile.rules);
   }
 
   _socketData(socket, buf) {

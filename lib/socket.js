@@ -103,15 +103,18 @@ class IpcSocket extends EventEmitter {
     this.ipcBuffer = '';
     this.encoding = null;
     // The event names of the connection's split frames, as the addon numbered them
-    // (node_ipc_rs::batch::TypeTable), and whether the owner accepts each (lib/frames.js).
+    // (node_ipc_rs::batch::TypeTable), whether the owner accepts each, and whether it accepts
+    // them all (lib/frames.js acceptedPairs).
     this._types = [];
     this._typeOk = [];
+    this._namesOk = true;
   }
 
   _attach(nid) {
     this._nid = nid;
     this._types = [];
     this._typeOk = [];
+    this._namesOk = true;
     handles.set(nid, this);
     if (!this._refed) this._ioSetRef(false);
     if (this._paused) this._ioPause(true);
@@ -181,10 +184,10 @@ class IpcSocket extends EventEmitter {
     if (this._ending) this._ioEnd();
   }
 
-  _nativeFrames(text, count, exact, added) {
+  _nativeFrames(text, count, whole, added) {
     if (this._timeoutMs) this._touch();
     if (added !== undefined) addTypes(this._types, added);
-    this._owner._socketFrames(this, text, count, exact);
+    this._owner._socketFrames(this, text, count, whole);
   }
 
   // Raw-mode bytes: the first `len` bytes of `buf` (a native read hands over the Buffer it read

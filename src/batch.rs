@@ -132,6 +132,8 @@ pub struct FrameArray {
     pieces: Vec<Piece>,
     /// Every piece is structurally one JSON value.
     exact: bool,
+    /// How many frames are sent whole (`-1,<frame>`).
+    whole: usize,
     /// Names added to the table by this batch, `\n`-separated.
     added: Vec<u8>,
     /// The names this batch's split frames use (to rebuild them in [`frame`](Self::frame)).
@@ -148,6 +150,7 @@ impl FrameArray {
         self.added.clear();
         self.names.clear();
         self.exact = true;
+        self.whole = 0;
         self.text.reserve(batch.len() + batch.len() / 16 + 2);
         self.text.push(b'[');
         let mut start = 0;
@@ -175,6 +178,7 @@ impl FrameArray {
             }
             // Once one frame fails, the batch is decoded frame by frame: no need to look further.
             self.exact = self.exact && is_single_value(frame);
+            self.whole += 1;
             self.text.extend_from_slice(b"-1,");
             let start = self.text.len();
             self.text.extend_from_slice(frame);
@@ -210,6 +214,13 @@ impl FrameArray {
     /// decode frame by frame.
     pub fn exact(&self) -> bool {
         self.exact
+    }
+
+    /// How many frames the array holds whole (`-1,<frame>`) rather than split into a name
+    /// number and data. When none is, a reader that has accepted every name of the table
+    /// need not look at the messages one by one.
+    pub fn whole(&self) -> usize {
+        self.whole
     }
 
     /// Number of frames.
@@ -255,6 +266,7 @@ mod tests {
         a.build(b"{\"a\":1}\x0c2\x0c\x0c", b"\x0c", None);
         assert_eq!(a.text(), b"[-1,{\"a\":1},-1,2,-1,]");
         assert_eq!(a.len(), 3);
+        assert_eq!(a.whole(), 3);
         assert!(!a.exact(), "an empty frame is not a value");
         assert_eq!(frames(&a), [&b"{\"a\":1}"[..], b"2", b""]);
         a.build(b"x<>y<>", b"<>", None);
@@ -262,6 +274,7 @@ mod tests {
         a.build(b"", b"\x0c", None);
         assert_eq!(a.text(), b"[]");
         assert!(a.is_empty() && a.exact());
+        assert_eq!(a.whole(), 0, "a build starts the count again");
     }
 
     #[test]
@@ -273,11 +286,13 @@ mod tests {
         assert_eq!(a.text(), b"[0,{\"x\":[1]},-1,{\"data\":2,\"type\":\"b\"},1,\"}\",0,null]");
         assert_eq!(a.added_types(), b"a\nc");
         assert!(a.exact());
+        assert_eq!(a.whole(), 1, "one frame is not in node-ipc's layout");
         let back: Vec<u8> = (0..a.len()).flat_map(|i| [a.frame(i).into_owned(), vec![0x0c]].concat()).collect();
         assert_eq!(back, batch, "the frames come back as received");
         // The next batch reuses the numbers and adds nothing.
         a.build(b"{\"type\":\"c\",\"data\":1}\x0c", b"\x0c", Some(&mut t));
         assert_eq!(a.text(), b"[1,1]");
+        assert_eq!(a.whole(), 0);
         assert_eq!(a.added_types(), b"");
         assert_eq!(t.len(), 2);
     }
@@ -300,6 +315,7 @@ mod tests {
             batch.push(0x0c);
             a.build(&batch, b"\x0c", Some(&mut t));
             assert!(a.text().starts_with(b"[-1,"), "{}", String::from_utf8_lossy(f));
+            assert_eq!(a.whole(), 1);
             assert_eq!(a.frame(0), f);
         }
         let long = format!("{{\"type\":\"{}\",\"data\":1}}\x0c", "n".repeat(MAX_TYPE_LEN + 1));

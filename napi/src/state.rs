@@ -21,7 +21,7 @@ use crate::stream::StreamConn;
 use crate::uv::{self, UvTimer};
 
 /// Event kinds passed as the first argument of the dispatch function.
-pub(crate) const EV_FRAMES: u32 = 1; // (id, text, count, exact, added?): a read's frames as one JSON array (node_ipc_rs::batch)
+pub(crate) const EV_FRAMES: u32 = 1; // (id, text, count, whole, added?): a read's frames as one JSON array (node_ipc_rs::batch)
 pub(crate) const EV_DATA: u32 = 2; // (id, Buffer, length): raw-mode bytes, the first `length` of the Buffer
 pub(crate) const EV_CONNECT: u32 = 3; // (id): an outgoing connection is established
 pub(crate) const EV_ACCEPT: u32 = 4; // (serverId, connId)
@@ -84,7 +84,8 @@ pub(crate) enum Entry {
 /// An event collected while the state is borrowed, dispatched after the borrow ends.
 #[cfg_attr(not(unix), allow(dead_code))] // (accept and drain come from the native transport only)
 pub(crate) enum Ev {
-    Frames(u32, sys::napi_value, usize, bool, sys::napi_value),
+    /// (id, array text, frame count, frames held whole or None when not exact, added names or null)
+    Frames(u32, sys::napi_value, usize, Option<usize>, sys::napi_value),
     /// (id, Buffer, how many of its bytes were received: JS trims it when fewer)
     Data(u32, sys::napi_value, usize),
     Connect(u32),
@@ -285,9 +286,14 @@ pub(crate) unsafe fn dispatch_event(
 ) -> bool {
     let null = ptr::null_mut();
     let args: [sys::napi_value; 6] = match ev {
-        Ev::Frames(id, text, n, exact, added) => {
-            [num(env, EV_FRAMES as f64), num(env, id as f64), text, num(env, n as f64), boolean(env, exact), added]
-        }
+        Ev::Frames(id, text, n, whole, added) => [
+            num(env, EV_FRAMES as f64),
+            num(env, id as f64),
+            text,
+            num(env, n as f64),
+            num(env, whole.map_or(-1.0, |w| w as f64)),
+            added,
+        ],
         Ev::Data(id, buf, len) => {
             [num(env, EV_DATA as f64), num(env, id as f64), buf, num(env, len as f64), null, null]
         }
@@ -345,8 +351,9 @@ pub fn batch_frames() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The `EV_FRAMES` event for a built batch: its JSON array text, the frame count, whether the
-/// array is exact, and the event names it added to the connection's table (`\n`-separated), if any.
+/// The `EV_FRAMES` event for a built batch: its JSON array text, the frame count, how many frames
+/// it holds whole (-1 when the array is not exact: decode frame by frame), and the event names it
+/// added to the connection's table (`\n`-separated), if any.
 pub(crate) fn frames_event(env: sys::napi_env, id: u32, batch: &FrameArray) -> Ev {
     let str_value = |bytes: &[u8]| {
         let mut v = ptr::null_mut();
@@ -356,7 +363,8 @@ pub(crate) fn frames_event(env: sys::napi_env, id: u32, batch: &FrameArray) -> E
     };
     let added = batch.added_types();
     let added = if added.is_empty() { ptr::null_mut() } else { str_value(added) };
-    Ev::Frames(id, str_value(batch.text()), batch.len(), batch.exact(), added)
+    let whole = batch.exact().then(|| batch.whole());
+    Ev::Frames(id, str_value(batch.text()), batch.len(), whole, added)
 }
 
 /// The core's write limits (`node_ipc_rs::flow`), so JS applies the same numbers (the profiles'
