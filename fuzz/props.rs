@@ -475,6 +475,9 @@ fn check_pairs(arr: &FrameArray, frames: &[&[u8]], names: &[&[u8]]) {
     }
     let Ok(Value::Array(items)) = serde_json::from_slice::<Value>(arr.text()) else { return };
     assert_eq!(items.len(), 2 * frames.len(), "element count of {:?}", String::from_utf8_lossy(arr.text()));
+    // JS skips its per-message look when no pair is whole: the count must be right.
+    let whole = items.chunks(2).filter(|p| p[0].as_i64() == Some(-1)).count();
+    assert_eq!(arr.whole(), whole, "whole frames in {:?}", String::from_utf8_lossy(arr.text()));
     for (pair, f) in items.chunks(2).zip(frames) {
         let alone: Value = serde_json::from_slice(f)
             .unwrap_or_else(|e| panic!("frame {:?} parses in the array, not alone: {e}", String::from_utf8_lossy(f)));
