@@ -13,7 +13,7 @@ const { execFile } = require('node:child_process');
 const { abiOf, supported } = require('../lib/platform.js');
 
 const ROOT = path.join(__dirname, '..');
-// Nothing here depends on the transport: the stream pass (scripts/test-stream.js) skips it.
+// Nothing here depends on the transport: the stream pass (scripts/run-suites.js --stream) skips it.
 const onStreamPass = process.env.NODE_IPC_RS_TRANSPORT === 'stream';
 const test = onStreamPass
   ? Object.assign((name) => nodeTest(name, { skip: 'transport-independent: runs in the native pass' }), nodeTest)

@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 'use strict';
 
-// Runs the node:test suites in __test__/ one file at a time, as `npm run test:js` does. With
-// --no-rust it leaves out the suites that build the crate's Rust examples with cargo
-// (__test__/rust-*.test.js), for testing a prebuilt binary on a machine without a Rust toolchain
-// (the release workflow's test jobs; the workflow's `rust` job runs those suites). With --stream
-// every server and client uses the stream transport with the addon as a Windows build has it, as
-// scripts/test-stream.js does for `npm test`.
+// Runs the node:test suites in __test__/ (every *.test.js, subdirectories included) one file at a
+// time: `npm test` and `npm run test:js`. The files are listed here rather than given to
+// `node --test` as a directory, which Node 22 and later take as a file name. With --no-rust it
+// leaves out the suites that build the crate's Rust examples with cargo (__test__/rust-*.test.js),
+// for testing a prebuilt binary on a machine without a Rust toolchain (the release workflow's test
+// jobs; the workflow's `rust` job runs those suites). With --stream (`npm test`'s second pass,
+// `npm run test:stream`) every server and client uses the stream transport (NODE_IPC_RS_TRANSPORT=
+// stream; see lib/stream.js) with the addon as a Windows build has it: the native transport's
+// functions removed (scripts/without-native.js, preloaded into every Node process of the pass). A
+// script rather than inline variables so that it also runs under Windows' shell.
 
 const fs = require('node:fs');
 const path = require('node:path');
@@ -14,7 +18,7 @@ const { spawnSync } = require('node:child_process');
 
 const ROOT = path.join(__dirname, '..');
 const noRust = process.argv.includes('--no-rust');
-// --stream: the environment of scripts/test-stream.js (stream transport, native functions removed).
+// --stream: stream transport, native functions removed.
 const preload = path.join(__dirname, 'without-native.js');
 const env = process.argv.includes('--stream')
   ? {

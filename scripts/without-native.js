@@ -1,6 +1,6 @@
 'use strict';
 
-// Preloaded (NODE_OPTIONS=--require) by npm test's stream pass (scripts/test-stream.js): the
+// Preloaded (NODE_OPTIONS=--require) by npm test's stream pass (scripts/run-suites.js --stream): the
 // addon as a Windows build has it. The native transport (napi/src/native/, compiled on Unix
 // only) does not exist there, so every function it exports is replaced, in this repository's
 // binding.js, with one that throws: the pass fails if the shim calls any of them while the
