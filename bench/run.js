@@ -739,6 +739,15 @@ const SECTIONS = [
   },
 ];
 
+// The kernel's TCP congestion control (Linux), or null.
+function tcpCongestion() {
+  try {
+    return fs.readFileSync('/proc/sys/net/ipv4/tcp_congestion_control', 'utf8').trim() || null;
+  } catch {
+    return null;
+  }
+}
+
 function gitCommit() {
   const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
   return r.status === 0 ? r.stdout.trim() : null;
@@ -781,6 +790,9 @@ async function main() {
       `transports ${flags.transports.join('+')}`,
   );
   log(`node ${process.version}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model || '?'}), ${os.platform()} ${os.release()}`);
+  // TCP rows depend on it: with BBR the loopback echo paces (bench/results/raw-tcp-cc-2026-11-30.txt).
+  const congestion = tcpCongestion();
+  if (congestion) log(`TCP congestion control: ${congestion}`);
   for (const s of skipped) log(`SKIP ${s.contender} (${s.section}): ${s.reason}`);
 
   for (const s of SECTIONS) {
@@ -1076,6 +1088,7 @@ async function main() {
         platform: `${os.platform()} ${os.release()} ${os.arch()}`,
         cpus: os.cpus().length,
         cpuModel: os.cpus()[0]?.model,
+        tcpCongestionControl: tcpCongestion(),
         loadavg: { start: loadavgStart, end: os.loadavg() }, // 1, 5, 15 minutes
         commit: gitCommit(),
         elapsedS,
