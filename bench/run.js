@@ -1088,7 +1088,7 @@ async function main() {
         platform: `${os.platform()} ${os.release()} ${os.arch()}`,
         cpus: os.cpus().length,
         cpuModel: os.cpus()[0]?.model,
-        tcpCongestionControl: tcpCongestion(),
+        tcpCongestionControl: congestion,
         loadavg: { start: loadavgStart, end: os.loadavg() }, // 1, 5, 15 minutes
         commit: gitCommit(),
         elapsedS,

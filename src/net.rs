@@ -14,7 +14,7 @@ use socket2::{Domain, SockAddr, Socket, Type};
 
 use crate::codec::{FrameDecoder, FrameError};
 use crate::inbound::{Decoded, Inbound};
-use crate::socket_file;
+use crate::{socket_file, sockopt};
 
 /// Where a server listens or a client connects.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,7 +104,7 @@ impl Listener {
             match self.sock.accept() {
                 Ok((s, _)) => {
                     s.set_nonblocking(true)?;
-                    if s.local_addr().map(|a| a.is_ipv4() || a.is_ipv6()).unwrap_or(false) {
+                    if sockopt::is_tcp(&s) {
                         let _ = s.set_tcp_nodelay(true);
                     }
                     return Ok(Some(s));

@@ -70,9 +70,9 @@ const RAW_TCP_READS: usize = 4;
 ///
 /// Measured in a 1 GiB raw echo (64 KiB chunks): with a Node Buffer per read each process took
 /// 12.6k-72k page faults, varying run to run as glibc handed freed Buffers back to the kernel and
-/// took them again; with blocks, 9.9k-27.7k (bench/results/raw-cpu-2026-11-30.txt). V8 frees Buffers in batches of hundreds (a scavenge once
-/// ~32 MiB of them accumulate; see `nudge_gc`), so the pool, bounded at 4 MiB, takes back about
-/// one block in eight and the rest return to the allocator; a 64 MiB pool took back nearly all of
+/// took them again; with blocks, 9.9k-27.7k (bench/results/raw-cpu-2026-11-30.txt). V8 frees
+/// Buffers in batches of hundreds (a scavenge once ~32 MiB of them accumulate; see `nudge_gc`),
+/// so the pool, bounded at 4 MiB, takes back about one block in eight and the rest return to the allocator; a 64 MiB pool took back nearly all of
 /// them but was no faster.
 ///
 /// Where Node-API refuses external Buffers (Electron, whose V8 sandbox forbids them) reads go
@@ -86,11 +86,10 @@ pub(crate) struct RawSpare {
     no_external: bool,
     /// External Buffers made since the last [`nudge_gc`](Self::nudge_gc).
     since_nudge: u32,
-    /// The fallback's Node Buffer (a reference that keeps it alive; null: none yet), its bytes
-    /// and their number.
+    /// The fallback's Node Buffer (a reference that keeps it alive; null: none yet) and its
+    /// bytes (the block size of them).
     spare: sys::napi_ref,
     data: *mut u8,
-    len: usize,
 }
 
 type Block = Box<[MaybeUninit<u8>]>;
@@ -145,7 +144,6 @@ impl RawSpare {
             since_nudge: 0,
             spare: ptr::null_mut(),
             data: ptr::null_mut(),
-            len: 0,
         }
     }
 
@@ -233,17 +231,16 @@ impl RawSpare {
             check(sys::napi_create_buffer(env, self.pool.size, &mut data, &mut value));
             check(sys::napi_create_reference(env, value, 1, &mut self.spare));
             self.data = data.cast();
-            self.len = self.pool.size;
         }
-        // SAFETY: the Buffer's backing store is `len` bytes that never move while it lives, and
-        // JS cannot reach it while only this reference holds it.
-        let dst = std::slice::from_raw_parts_mut(self.data.cast::<MaybeUninit<u8>>(), self.len);
+        // SAFETY: the Buffer's backing store is the block size in bytes, which never move while it
+        // lives, and JS cannot reach it while only this reference holds it.
+        let dst = std::slice::from_raw_parts_mut(self.data.cast::<MaybeUninit<u8>>(), self.pool.size);
         let (n, eof) = conn.read_into(dst)?;
         let mut value = ptr::null_mut();
         if n == 0 {
             return Ok((value, 0, eof));
         }
-        if 2 * n >= self.len {
+        if 2 * n >= self.pool.size {
             check(sys::napi_get_reference_value(env, self.spare, &mut value));
             check(sys::napi_delete_reference(env, self.spare));
             self.spare = ptr::null_mut();
@@ -296,7 +293,7 @@ impl State {
         let fd = conn.socket().as_raw_fd();
         let poll = Poll::new(self.lp, fd, id).map_err(|rc| io::Error::from_raw_os_error(-rc))?;
         let handshaking = conn.is_handshaking();
-        let tcp = conn.socket().local_addr().is_ok_and(|a| a.is_ipv4() || a.is_ipv6());
+        let tcp = sockopt::is_tcp(conn.socket());
         let mut c = Conn {
             conn,
             poll,
