@@ -5,7 +5,7 @@
 const test = require('node:test');
 const assert = require('node:assert/strict');
 const os = require('node:os');
-const { ROOT, newIpc } = require('./helpers.js');
+const { ROOT, newIpc, tmpSock, STREAM_MODE, NO_NATIVE } = require('./helpers.js');
 
 const ipc = require(ROOT);
 
@@ -317,4 +317,32 @@ test('invalid delimiter throws at construction', () => {
   assert.throws(() => x.serve('/tmp/x.sock'), TypeError);
   x.config.maxRetries = 0;
   assert.throws(() => x.connectTo('a', '/tmp/x.sock'), TypeError);
+});
+
+// (The stream transport's local sockets are node:net's, whose servers load node:dgram with
+// node:cluster.)
+const NET_ONLY = (STREAM_MODE || NO_NATIVE) && 'the local socket goes through node:net in this pass';
+test('node:net, node:dns and node:dgram load only when TCP or UDP is used', { skip: NET_ONLY }, () => {
+  const { execFileSync } = require('node:child_process');
+  // A child process: this one has loaded them already (the tests use TCP).
+  const script = (tcp) => `
+    const ipc = require(${JSON.stringify(ROOT)});
+    ipc.config.silent = true;
+    ipc.config.maxRetries = 0;
+    const loaded = () => process.moduleLoadList.filter((m) => /^NativeModule (net|dns|dgram)$/.test(m)).map((m) => m.slice(13));
+    const atRequire = loaded();
+    const done = () => { console.log(JSON.stringify({ atRequire, after: loaded() })); process.exit(0); };
+    ipc.serve${tcp ? 'Net' : ''}(${tcp ? "'127.0.0.1', 0" : JSON.stringify(tmpSock('lazy'))}, () => {
+      ${tcp ? '' : "ipc.connectTo('me', ipc.server.path, () => ipc.of.me.on('connect', () => { ipc.server.stop(); done(); }));"}
+    });
+    ${tcp ? "ipc.server.on('start', () => setImmediate(() => { ipc.server.stop(); done(); }));" : ''}
+    ipc.server.start();
+    setTimeout(() => { console.log('timeout'); process.exit(1); }, 5000).unref();
+  `;
+  const run = (tcp) => JSON.parse(execFileSync(process.execPath, ['-e', script(tcp)], { timeout: 10000 }));
+  const unix = run(false);
+  assert.deepEqual(unix, { atRequire: [], after: [] });
+  const tcp = run(true);
+  assert.deepEqual(tcp.atRequire, []);
+  assert.ok(tcp.after.includes('net'), `TCP loaded ${tcp.after}`);
 });

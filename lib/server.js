@@ -5,8 +5,6 @@
 // `error`, `socket.disconnected`(socket, id) then `close`(hadError) per closed connection.
 
 const EventEmitter = require('node:events');
-const dns = require('node:dns');
-const net = require('node:net');
 const { PubSub } = require('./pubsub.js');
 const { IpcSocket, markDirty, HWM } = require('./socket.js');
 const { StreamSocket, listenStream, useStream, toDuplex } = require('./stream.js');
@@ -17,6 +15,11 @@ const { systemError } = require('./errors.js');
 const { tlsSettings } = require('./tls.js');
 const { selectProfile, connectionFraming, readText, readBytes, clearTimer } = require('./endpoint.js');
 const { socketRoot, checkLocalServer, serverTls, checkAssuredTls, checkAssuredNetServer } = require('./secure.js');
+
+// node:net and node:dns are loaded on first use: only TCP and UDP need them, and loading them took
+// about 2 ms of require('node-ipc-rs')'s 9-10.
+let netModule;
+const net = () => (netModule ??= require('node:net'));
 
 // Stands where node-ipc exposes the net.Server (`ipc.server.server`).
 class Listener extends EventEmitter {
@@ -198,11 +201,11 @@ class Server extends PubSub {
 
   // Host name -> IP address (as Node's listen/bind would), then `then(address)`.
   _resolve(family, then) {
-    if (net.isIP(this.path)) {
+    if (net().isIP(this.path)) {
       then(this.path);
       return;
     }
-    dns.lookup(this.path, family ? { family } : {}, (err, address) => {
+    require('node:dns').lookup(this.path, family ? { family } : {}, (err, address) => {
       if (err) {
         this._failStart(systemError(err.code || 'ENOTFOUND', 'getaddrinfo', this.path));
         return;
@@ -238,7 +241,7 @@ class Server extends PubSub {
   }
 
   _nativeDatagram(payload, address, port, size) {
-    const family = net.isIPv6(address) ? 'IPv6' : 'IPv4';
+    const family = net().isIPv6(address) ? 'IPv6' : 'IPv4';
     const key = `${address}|${port}`;
     let peer = this._udpPeers.get(key);
     if (peer === undefined) {
@@ -267,11 +270,11 @@ class Server extends PubSub {
     const send = (ip) => {
       if (this._udp) this._udp.send(message, ip, port, (code) => this.publish('error', systemError(code, 'send', address, port)));
     };
-    if (net.isIP(address)) {
+    if (net().isIP(address)) {
       send(address);
       return;
     }
-    dns.lookup(address, { family: this.udp6 ? 6 : 4 }, (err, ip) => {
+    require('node:dns').lookup(address, { family: this.udp6 ? 6 : 4 }, (err, ip) => {
       if (err) this.publish('error', systemError(err.code || 'ENOTFOUND', 'getaddrinfo', address));
       else send(ip);
     });

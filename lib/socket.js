@@ -17,8 +17,6 @@
 // class (a second backend, bytes through a Node stream, can replace them).
 
 const EventEmitter = require('node:events');
-const dns = require('node:dns');
-const net = require('node:net');
 const { binding, handles, flowDefaults } = require('./native.js');
 const { systemError, IPCProtocolError } = require('./errors.js');
 const { addTypes } = require('./frames.js');
@@ -134,11 +132,12 @@ class IpcSocket extends EventEmitter {
       this._tryConnect([path], -1);
       return;
     }
-    if (net.isIP(path)) {
+    const { isIP, isIPv4 } = require('node:net'); // (loaded on first use, as in server.js)
+    if (isIP(path)) {
       this._tryConnect([path], port);
       return;
     }
-    const lookup = (interfaceOptions && interfaceOptions.lookup) || dns.lookup;
+    const lookup = (interfaceOptions && interfaceOptions.lookup) || require('node:dns').lookup;
     const opts = { all: true };
     if (interfaceOptions && interfaceOptions.family) opts.family = interfaceOptions.family;
     if (interfaceOptions && interfaceOptions.hints) opts.hints = interfaceOptions.hints;
@@ -152,7 +151,7 @@ class IpcSocket extends EventEmitter {
       // IPv4 first: node-ipc's default host is 127.0.0.1, and `localhost` often resolves to ::1 first.
       const list = addresses
         .slice()
-        .sort((x, y) => (net.isIPv4(y.address) ? 1 : 0) - (net.isIPv4(x.address) ? 1 : 0))
+        .sort((x, y) => (isIPv4(y.address) ? 1 : 0) - (isIPv4(x.address) ? 1 : 0))
         .map((a) => a.address);
       this._tryConnect(list, port);
     });

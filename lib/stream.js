@@ -18,7 +18,6 @@
 // the environment variable NODE_IPC_RS_TRANSPORT=stream asks for it.
 
 const fs = require('node:fs');
-const net = require('node:net');
 const { Duplex } = require('node:stream');
 const { IpcSocket } = require('./socket.js');
 const { binding, handles } = require('./native.js');
@@ -187,7 +186,7 @@ class StreamSocket extends IpcSocket {
       for (const k of ['localAddress', 'localPort', 'family', 'hints', 'lookup']) if (iface && iface[k]) opts[k] = iface[k];
       this._tlsHost = path; // the addon verifies tls.servername when given, else this host
     }
-    this._adopt(net.connect(opts), true);
+    this._adopt(require('node:net').connect(opts), true);
   }
 
   // An existing stream (connectToStream): already open; `connect` follows on the next tick, or
@@ -406,7 +405,7 @@ function listenStream(server, port) {
   const config = server.config;
   // Checked now (TLS files, PEM), as the native transport does when it listens.
   if (!server._prepareStreams()) return null;
-  const srv = net.createServer({ allowHalfOpen: false, pauseOnConnect: false });
+  const srv = require('node:net').createServer({ allowHalfOpen: false, pauseOnConnect: false });
   srv.maxConnections = Number(config.maxConnections);
   srv.on('connection', function onStreamConnection(sock) {
     server.attach(sock);

@@ -13,7 +13,6 @@
 // Interface: bind(address, port, done(err)), send(message, ip, port, failed(code)), address(),
 // close(), setRef(on).
 
-const dgram = require('node:dgram');
 const { binding, handles } = require('./native.js');
 const { systemError } = require('./errors.js');
 
@@ -81,7 +80,7 @@ class DgramUdp {
     }
     this._id = id;
     // (udp6: IPv6 only, as the native socket binds it)
-    const sock = dgram.createSocket({ type: this._type, ipv6Only: this._type === 'udp6' });
+    const sock = require('node:dgram').createSocket({ type: this._type, ipv6Only: this._type === 'udp6' });
     this._sock = sock;
     if (!this._refed) sock.unref();
     let bound = false;
