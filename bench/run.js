@@ -792,7 +792,11 @@ async function main() {
   log(`node ${process.version}, ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model || '?'}), ${os.platform()} ${os.release()}`);
   // TCP rows depend on it: with BBR the loopback echo paces (bench/results/raw-tcp-cc-2026-11-30.txt).
   const congestion = tcpCongestion();
-  if (congestion) log(`TCP congestion control: ${congestion}`);
+  if (congestion) {
+    // (src/sockopt.rs unpace_loopback; the other contenders keep the system's)
+    const note = congestion.startsWith('bbr') ? ' (node-ipc-rs, native and Rust API, moves its loopback connections to cubic)' : '';
+    log(`TCP congestion control: ${congestion}${note}`);
+  }
   for (const s of skipped) log(`SKIP ${s.contender} (${s.section}): ${s.reason}`);
 
   for (const s of SECTIONS) {

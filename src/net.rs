@@ -102,10 +102,11 @@ impl Listener {
     pub fn accept(&self) -> io::Result<Option<Socket>> {
         loop {
             match self.sock.accept() {
-                Ok((s, _)) => {
+                Ok((s, peer)) => {
                     s.set_nonblocking(true)?;
-                    if sockopt::is_tcp(&s) {
+                    if let Some(peer) = peer.as_socket() {
                         let _ = s.set_tcp_nodelay(true);
+                        sockopt::unpace_loopback((&s).into(), &peer);
                     }
                     return Ok(Some(s));
                 }
@@ -163,8 +164,9 @@ pub fn connect_from(ep: &Endpoint, local: Option<SocketAddr>) -> io::Result<(Soc
     sock.set_cloexec(true)?;
     #[cfg(any(target_os = "macos", target_os = "ios"))]
     sock.set_nosigpipe(true)?;
-    if let Endpoint::Tcp(_) = ep {
+    if let Endpoint::Tcp(peer) = ep {
         sock.set_tcp_nodelay(true)?;
+        sockopt::unpace_loopback((&sock).into(), peer);
     }
     match sock.connect(&ep.sockaddr()?) {
         Ok(()) => Ok((sock, true)),
@@ -654,6 +656,32 @@ mod tests {
             assert!(conn.pending_writes() > 0, "the queue should never empty in this test");
         }
         assert!(largest <= 4 * (backlog + 2 * chunk.len()), "queue grew to {largest} bytes for {backlog} unsent");
+    }
+
+    /// Both ends of a loopback TCP connection the native transport opens and accepts leave BBR for
+    /// cubic (`sockopt::unpace_loopback`); where the system default is something else, it stays.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn loopback_tcp_leaves_bbr() {
+        let ep = Endpoint::Tcp("127.0.0.1:0".parse().unwrap());
+        let listener = Listener::bind(&ep, &ListenOptions::default()).unwrap();
+        let (client, _) = connect(&Endpoint::Tcp(listener.local_addr().unwrap())).unwrap();
+        let mut server = None;
+        for _ in 0..500 {
+            server = listener.accept().unwrap();
+            if server.is_some() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let server = server.expect("the connection should have been accepted");
+        let system = std::fs::read_to_string("/proc/sys/net/ipv4/tcp_congestion_control").unwrap_or_default();
+        let want = if system.trim().starts_with("bbr") { "cubic" } else { system.trim() };
+        for sock in [&client, &server] {
+            let mut name = sock.tcp_congestion().unwrap();
+            name.retain(|&b| b != 0);
+            assert_eq!(String::from_utf8_lossy(&name), want, "system default {system:?}");
+        }
     }
 
     /// Raw mode without TLS reads straight into the caller's buffer: what arrived, nothing when

@@ -362,6 +362,9 @@ async fn open(target: &Target, tls: Option<&ClientTls>) -> Result<Conn> {
         Target::Addr(a) => (tokio::net::TcpStream::connect(a).await?, Some(a.ip().to_string())),
     };
     let _ = s.set_nodelay(true);
+    if let Ok(peer) = s.peer_addr() {
+        crate::sockopt::unpace_loopback((&s).into(), &peer);
+    }
     match tls {
         None => Ok(Conn::Tcp(s)),
         Some(tls) => {

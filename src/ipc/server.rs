@@ -457,12 +457,14 @@ async fn accept_loop(
                     }
                     (Accepted::Tcp(s, a), None) => {
                         let _ = s.set_nodelay(true);
+                        crate::sockopt::unpace_loopback((&s).into(), &a);
                         let (r, w) = s.into_split();
                         let peer = new_peer(&shared, Some(a));
                         conns.spawn(run_peer(r, w, peer, shared, tx));
                     }
                     (Accepted::Tcp(s, a), Some(acceptor)) => {
                         let _ = s.set_nodelay(true);
+                        crate::sockopt::unpace_loopback((&s).into(), &a);
                         // The handshake runs in the connection's task, so it never holds up accepts.
                         let acceptor = acceptor.clone();
                         conns.spawn(async move {
