@@ -16,8 +16,8 @@ const { tlsSettings } = require('./tls.js');
 const { selectProfile, connectionFraming, readText, readBytes, clearTimer } = require('./endpoint.js');
 const { socketRoot, checkLocalServer, serverTls, checkAssuredTls, checkAssuredNetServer } = require('./secure.js');
 
-// node:net and node:dns are loaded on first use: only TCP and UDP need them, and loading them took
-// about 2 ms of require('node-ipc-rs')'s 9-10.
+// node:net and node:dns are loaded on first use: only TCP and UDP need them, and loading them (with
+// node:dgram, in lib/udp.js) took 1.1 ms of require('node-ipc-rs')'s 10.1 (bench/require-time.js).
 let netModule;
 const net = () => (netModule ??= require('node:net'));
 
