@@ -22,6 +22,13 @@ const { systemError, IPCProtocolError } = require('./errors.js');
 const { addTypes } = require('./frames.js');
 
 const HWM = flowDefaults.highWaterMark;
+// A tick's writes go to the native side once they reach this many units, not only at the end of
+// the tick. An echo server's replies to one 64 KiB read are a chain of concatenated strings until
+// they are flushed; a scavenge in the middle of the dispatch kept that chain alive, and V8 grew its
+// young generation from such survivors. With 16 KiB the 1M-message echo's peak RSS fell from 66-67
+// to 58-63 MB per process over Unix sockets, at the same throughput
+// (bench/results/flush-size-2026-11-30.txt).
+const FLUSH_AT = 16 * 1024;
 // A raw-mode emit of at least this many bytes is written at once instead of being copied into
 // the per-tick batch (see _writeBytes).
 const DIRECT_MIN = 32 * 1024;
@@ -294,7 +301,7 @@ class IpcSocket extends EventEmitter {
     }
     this._queuedLen += len;
     if (this._timeoutMs) this._touch();
-    if (this._queuedLen >= HWM) {
+    if (this._queuedLen >= FLUSH_AT) {
       this._flush();
       if (this.destroyed) return false;
     } else markDirty(this);
