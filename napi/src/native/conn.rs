@@ -72,8 +72,8 @@ const RAW_TCP_READS: usize = 4;
 /// 12.6k-72k page faults, varying run to run as glibc handed freed Buffers back to the kernel and
 /// took them again; with blocks, 9.9k-27.7k (bench/results/raw-cpu-2026-11-30.txt). V8 frees
 /// Buffers in batches of hundreds (a scavenge once ~32 MiB of them accumulate; see `nudge_gc`),
-/// so the pool, bounded at 4 MiB, takes back about one block in eight and the rest return to the allocator; a 64 MiB pool took back nearly all of
-/// them but was no faster.
+/// so the pool, bounded at 4 MiB, takes back about one block in eight and the rest return to the
+/// allocator; a 64 MiB pool took back nearly all of them but was no faster.
 ///
 /// Where Node-API refuses external Buffers (Electron, whose V8 sandbox forbids them) reads go
 /// into a Node Buffer instead (`spare`), handed over in the same way.
