@@ -199,7 +199,7 @@ function runClient(args, connect) {
   let extra = 0;
   let total = 0;
   // The stall check counts progress rather than timing each message: a clock read per message
-  // was a fifth of node-ipc-rs's client CPU in this run.
+  // was about a fifth of node-ipc-rs's client CPU here (broadcast-harness-2026-11-30.txt).
   let started = false;
   let seen = -1;
   let idleSince = 0;
