@@ -26,8 +26,9 @@ const HWM = flowDefaults.highWaterMark;
 // the tick. An echo server's replies to one 64 KiB read are a chain of concatenated strings until
 // they are flushed; a scavenge in the middle of the dispatch kept that chain alive, and V8 grew its
 // young generation from such survivors. With 16 KiB the 1M-message echo's peak RSS fell from 66-67
-// to 58-63 MB per process over Unix sockets, at the same throughput
-// (bench/results/flush-size-2026-11-30.txt).
+// to 58-63 MB per process over Unix sockets in alternating rounds, at the same throughput
+// (bench/results/flush-size-2026-11-30.txt); full runs since put the server at 59-67 MB: the
+// young generation still grows, less often.
 const FLUSH_AT = 16 * 1024;
 // A raw-mode emit of at least this many bytes is written at once instead of being copied into
 // the per-tick batch (see _writeBytes).
